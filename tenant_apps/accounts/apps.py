@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "tenant_apps.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from tenant_apps.accounts import emails  # noqa: F401  (registers the email builders)

@@ -1,0 +1,27 @@
+"""Each kind of email is built by a function registered by the app that owns it."""
+
+from collections.abc import Callable
+
+from django.core.mail import EmailMultiAlternatives
+
+from tenant_apps.mail.models import EmailDelivery
+
+Builder = Callable[[EmailDelivery], EmailMultiAlternatives]
+
+_builders: dict[str, Builder] = {}
+
+
+def email_kind(kind: str) -> Callable[[Builder], Builder]:
+    def register(builder: Builder) -> Builder:
+        _builders[kind] = builder
+        return builder
+
+    return register
+
+
+def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+    try:
+        builder = _builders[delivery.kind]
+    except KeyError:
+        raise LookupError(f"No email builder registered for kind {delivery.kind!r}") from None
+    return builder(delivery)

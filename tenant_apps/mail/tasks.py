@@ -1,0 +1,42 @@
+import logging
+import smtplib
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.celery import app
+from tenant_apps.mail.models import EmailDelivery
+from tenant_apps.mail.registry import build_message
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(
+    bind=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def deliver_email(self: object, delivery_id: int) -> bool:
+    """Send one recorded email unless it was already sent. Returns whether it sent.
+
+    The row stays locked while the message goes out, so two deliveries of this task (a retry
+    racing a redelivery) cannot both send: the second waits, then finds `sent_at` set.
+    """
+    with transaction.atomic():
+        delivery = EmailDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:
+            logger.warning("Email delivery %s does not exist in this schema", delivery_id)
+            return False
+        if delivery.sent_at is not None:
+            logger.info("Email delivery %s was already sent; skipping", delivery_id)
+            return False
+
+        delivery.attempts += 1
+        message = build_message(delivery)
+        message.send()
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["attempts", "sent_at"])
+
+    logger.info("Sent email delivery %s (%s)", delivery_id, delivery.kind)
+    return True

@@ -1,0 +1,91 @@
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tenants.models import Practice
+from tenants.slugs import MAX_LENGTH, validate_slug
+
+
+@cache
+def time_zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
+    """What clients see at the top of the portal, entered by the practice."""
+
+    time_zone = forms.CharField(
+        help_text="Start typing a city, e.g. America/New_York or Europe/London.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Practice
+        fields = [
+            "name",
+            "time_zone",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "show_address_to_clients",
+            "cancellation_policy",
+            "cancellation_notice_hours",
+        ]
+        labels = {
+            "name": "Practice name",
+            "show_address_to_clients": "Show the address to clients",
+            "cancellation_notice_hours": "Cancellation notice (hours)",
+        }
+        help_texts = {
+            "name": "Shown at the top of your Client Portal.",
+            "phone": "Include the area code; we format it for you.",
+            "cancellation_notice_hours": "How long before an appointment clients must cancel.",
+        }
+        widgets = {"cancellation_policy": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        if value not in time_zone_names():
+            raise ValidationError("Choose a time zone from the list, such as America/New_York.")
+        return value
+
+    def clean_country(self) -> str:
+        value = self.cleaned_data["country"].strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValidationError("Use the two-letter country code, such as US or GB.")
+        return value
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        raw_phone = (cleaned.get("phone") or "").strip()
+        if raw_phone:
+            region = cleaned.get("country") or "US"
+            try:
+                number = phonenumbers.parse(raw_phone, str(region))
+            except phonenumbers.NumberParseException:
+                number = None
+            if number is None or not phonenumbers.is_valid_number(number):
+                self.add_error("phone", "Enter a valid phone number, including the area code.")
+            else:
+                cleaned["phone"] = phonenumbers.format_number(
+                    number, phonenumbers.PhoneNumberFormat.E164
+                )
+        return cleaned
+
+
+class PortalAddressForm(forms.Form):
+    slug = forms.CharField(
+        label="Practice URL",
+        max_length=MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_slug(self) -> str:
+        return validate_slug(self.cleaned_data["slug"])

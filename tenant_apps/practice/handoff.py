@@ -1,0 +1,47 @@
+"""Carry a signed-in staff member across a change of the practice's host.
+
+Session cookies are host-only, so after the portal address changes the browser holds no
+session for the new host. The old host signs a token naming the user and the schema; the
+new host accepts it once, within a minute, for the same schema only.
+"""
+
+from django.contrib.auth import login
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from tenant_apps.accounts.models import User
+from tenants.hosts import practice_url
+from tenants.models import Practice
+
+SALT = "practice-host-handoff"
+MAX_AGE_SECONDS = 60
+
+
+def handoff_url(practice: Practice, user: User, *, next_path: str) -> str:
+    token = signing.dumps({"u": user.pk, "s": connection.schema_name, "n": next_path}, salt=SALT)
+    return practice_url(practice, reverse("workspace:handoff", kwargs={"token": token}))
+
+
+def accept_handoff(request: HttpRequest, token: str) -> str | None:
+    """Sign the user in and return where to go, or None when the token is not good here."""
+    try:
+        data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if data.get("s") != connection.schema_name:
+        return None
+    # Single use: the first request to claim the token wins.
+    if not cache.add(f"handoff:{token[-43:]}", 1, timeout=MAX_AGE_SECONDS * 2):
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or not user.is_practice_staff:
+        return None
+    login(request, user, backend="tenant_apps.accounts.backends.EmailBackend")
+    next_path = data.get("n") or "/practice/"
+    if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        next_path = "/practice/"
+    return str(next_path)

@@ -1,0 +1,99 @@
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tenant_apps.accounts.access import staff_required
+from tenant_apps.accounts.models import Role
+from tenant_apps.practice import handoff
+from tenant_apps.practice.forms import PortalAddressForm, PracticeDetailsForm, time_zone_names
+from tenants import services
+from tenants.models import Practice
+
+logger = logging.getLogger(__name__)
+
+
+def _practice(request: HttpRequest) -> Practice:
+    practice = request.tenant  # type: ignore[attr-defined]
+    assert isinstance(practice, Practice)
+    return practice
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "workspace/home.html")
+
+
+def _owner_only(request: HttpRequest) -> HttpResponse | None:
+    if request.user.role != Role.OWNER:  # type: ignore[union-attr]
+        return render(request, "workspace/owner_only.html", status=403)
+    return None
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def practice_details(request: HttpRequest) -> HttpResponse:
+    if (denied := _owner_only(request)) is not None:
+        return denied
+    practice = _practice(request)
+    form = PracticeDetailsForm(request.POST or None, instance=practice)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        if changed:
+            services.update_practice_details(practice, actor=request.user, **changed)
+        messages.success(request, "Practice details saved.")
+        return redirect("workspace:practice_details")
+    if request.method == "POST":
+        # Validation copied the typed values onto the instance; reload it so the page header
+        # keeps showing the saved name while the form keeps what was typed.
+        practice.refresh_from_db()
+    return render(
+        request,
+        "workspace/practice_details.html",
+        {"form": form, "time_zones": time_zone_names()},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_portal_settings(request: HttpRequest) -> HttpResponse:
+    if (denied := _owner_only(request)) is not None:
+        return denied
+    practice = _practice(request)
+    form = PortalAddressForm(request.POST or None, initial={"slug": practice.slug})
+    action = request.POST.get("action", "save")
+
+    if request.method == "POST" and practice.is_portal_locked:
+        messages.error(request, "The portal address is locked and can no longer change.")
+        return redirect("workspace:client_portal")
+
+    if request.method == "POST" and form.is_valid():
+        slug = form.cleaned_data["slug"]
+        if action == "lock" and request.POST.get("confirmed") != "yes":
+            return render(request, "workspace/confirm_lock.html", {"slug": slug, "form": form})
+        try:
+            if action == "lock":
+                services.lock_portal_url(practice, actor=request.user, slug=slug)
+                messages.success(request, "Your portal address is saved and locked.")
+            else:
+                services.change_portal_slug(practice, actor=request.user, slug=slug)
+                messages.success(request, "Your portal address is saved.")
+        except ValidationError as error:
+            form.add_error("slug", error)
+        else:
+            # The practice moved host and cookies are host-only: hand the signed-in staff
+            # member over to the new host with a short-lived, single-use link.
+            return redirect(handoff.handoff_url(practice, request.user, next_path=request.path))
+
+    return render(request, "workspace/client_portal.html", {"form": form})
+
+
+def accept_handoff(request: HttpRequest, token: str) -> HttpResponse:
+    destination = handoff.accept_handoff(request, token)
+    if destination is None:
+        messages.info(request, "Please sign in to continue.")
+        return redirect("accounts:staff_login")
+    return redirect(destination)

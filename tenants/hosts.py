@@ -1,0 +1,177 @@
+"""Which practice a host name belongs to, cached so that a request costs no lookup query.
+
+A resolution is cached under the host name in the public schema's key space. Any write to a
+practice, its domains or its reserved slugs drops the entries of every host that practice
+answers to, right away and again after the transaction commits, so a renamed slug stops
+resolving at once and a concurrent request cannot re-cache the old answer for long.
+"""
+
+import enum
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.http.request import split_domain_port
+
+from tenants.models import Domain, Practice, ReservedSlug
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+
+
+class HostKind(enum.Enum):
+    PLATFORM = "platform"
+    PRACTICE = "practice"
+    REDIRECT = "redirect"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    kind: HostKind
+    practice: Practice | None = None
+    # For REDIRECT: the host the practice lives at now.
+    redirect_host: str = ""
+
+
+def normalize_host(raw_host: str) -> str:
+    """Lowercase, without port and trailing dot; empty for anything that is not a host."""
+    domain, _port = split_domain_port(raw_host)
+    return domain
+
+
+def _cache_key(host: str) -> str:
+    return f"host:{host}"
+
+
+def _in_public_schema() -> bool:
+    return connection.schema_name == "public"
+
+
+def resolve_host(host: str) -> Resolution:
+    """Resolve a normalized host name. Must be called while the connection is on public."""
+    assert _in_public_schema(), "host resolution reads and caches in the public schema"
+    if host == settings.PLATFORM_DOMAIN:
+        return Resolution(HostKind.PLATFORM)
+
+    key = _cache_key(host)
+    cached = cache.get(key, version=CACHE_VERSION)
+    if cached is not None:
+        return cached
+
+    resolution = _resolve_uncached(host)
+    timeout = (
+        settings.UNKNOWN_HOST_CACHE_SECONDS
+        if resolution.kind is HostKind.UNKNOWN
+        else settings.HOST_CACHE_SECONDS
+    )
+    cache.set(key, resolution, timeout=timeout, version=CACHE_VERSION)
+    return resolution
+
+
+def _resolve_uncached(host: str) -> Resolution:
+    domain = Domain.objects.select_related("tenant__plan").filter(domain=host).first()
+    if domain is not None:
+        practice = domain.tenant
+        if domain.is_primary:
+            practice._primary_domain = domain.domain  # type: ignore[attr-defined]
+            return Resolution(HostKind.PRACTICE, practice=practice)
+        return Resolution(HostKind.REDIRECT, redirect_host=practice.primary_domain)
+
+    suffix = f".{settings.PLATFORM_DOMAIN}"
+    if host.endswith(suffix):
+        slug = host.removesuffix(suffix)
+        reserved = ReservedSlug.objects.select_related("practice").filter(slug=slug).first()
+        if reserved is not None:
+            return Resolution(HostKind.REDIRECT, redirect_host=reserved.practice.primary_domain)
+    return Resolution(HostKind.UNKNOWN)
+
+
+def practice_hosts(practice_id: int) -> set[str]:
+    """Every host name that may have a cached resolution pointing at this practice."""
+    suffix = settings.PLATFORM_DOMAIN
+    hosts = set(Domain.objects.filter(tenant_id=practice_id).values_list("domain", flat=True))
+    slugs = ReservedSlug.objects.filter(practice_id=practice_id).values_list("slug", flat=True)
+    hosts.update(f"{slug}.{suffix}" for slug in slugs)
+    return hosts
+
+
+def forget_hosts(hosts: set[str]) -> None:
+    if not hosts:
+        return
+    keys = [_cache_key(host) for host in hosts]
+
+    def delete() -> None:
+        with _public_key_space():
+            cache.delete_many(keys, version=CACHE_VERSION)
+
+    delete()
+    transaction.on_commit(delete)
+
+
+class _public_key_space:
+    """Cache keys carry the schema; host entries always live under the public one."""
+
+    def __enter__(self) -> None:
+        self.previous = connection.schema_name
+        if self.previous != "public":
+            connection.set_schema_to_public()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous != "public":
+            connection.set_schema(self.previous)
+
+
+def forget_practice(practice_id: int, extra_hosts: set[str] | None = None) -> None:
+    with _public_key_space():
+        hosts = practice_hosts(practice_id)
+    forget_hosts(hosts | (extra_hosts or set()))
+
+
+def _on_practice_change(sender: type, instance: Practice, **kwargs: object) -> None:
+    forget_practice(instance.pk)
+
+
+def _on_domain_change(sender: type, instance: Domain, **kwargs: object) -> None:
+    # The host itself (also when deleted or renamed away) and all hosts of its practice.
+    previous = getattr(instance, "_loaded_domain", None)
+    extra = {instance.domain} | ({previous} if previous else set())
+    forget_practice(instance.tenant_id, extra_hosts=extra)
+
+
+def _on_reserved_slug_change(sender: type, instance: ReservedSlug, **kwargs: object) -> None:
+    forget_practice(instance.practice_id, {f"{instance.slug}.{settings.PLATFORM_DOMAIN}"})
+
+
+def connect_invalidation() -> None:
+    """Cache invalidation follows every write path: services, the operator console, shells."""
+    for signal in (post_save, post_delete):
+        signal.connect(_on_practice_change, sender=Practice, dispatch_uid="hosts-practice")
+        signal.connect(_on_domain_change, sender=Domain, dispatch_uid="hosts-domain")
+        signal.connect(
+            _on_reserved_slug_change, sender=ReservedSlug, dispatch_uid="hosts-reserved"
+        )
+
+
+def host_for_slug(slug: str) -> str:
+    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+def origin_for_host(host: str) -> str:
+    port = settings.PORTAL_URL_PORT
+    default_port = {"http": 80, "https": 443}[settings.PORTAL_URL_SCHEME]
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{settings.PORTAL_URL_SCHEME}://{host}{suffix}"
+
+
+def practice_url(practice: Practice, path: str = "/") -> str:
+    """An absolute URL on the practice's own domain; never built from a request's Host."""
+    return origin_for_host(practice.primary_domain) + path
+
+
+def platform_url(path: str = "/") -> str:
+    return origin_for_host(settings.PLATFORM_DOMAIN) + path

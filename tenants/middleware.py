@@ -1,0 +1,69 @@
+"""Route every request to the platform or to one practice's schema by its host name."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.template.response import TemplateResponse
+
+from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
+
+logger = logging.getLogger(__name__)
+
+
+class PracticeHostMiddleware:
+    """Resolve the host, then set the schema and URL conf for the rest of the request.
+
+    Unlike django-tenants' own middleware this answers from the cache (no query on a hit),
+    answers unknown practice hosts with the platform's 404 page, suspended practices with a
+    503 page, and slugs that were locked once with a permanent redirect.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection.set_schema_to_public()
+        try:
+            # get_host() validates against ALLOWED_HOSTS and honours X-Forwarded-Host only
+            # when USE_X_FORWARDED_HOST is set.
+            host = normalize_host(request.get_host())
+        except DisallowedHost:
+            logger.debug("Rejected a request for a host outside ALLOWED_HOSTS")
+            return self._platform_page(request, "errors/unknown_host.html", status=400)
+
+        resolution = resolve_host(host)
+        request.tenant = resolution.practice  # type: ignore[attr-defined]
+
+        if resolution.kind is HostKind.PLATFORM:
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            return self.get_response(request)
+        if resolution.kind is HostKind.UNKNOWN:
+            return self._platform_page(request, "errors/unknown_host.html", status=404)
+        if resolution.kind is HostKind.REDIRECT:
+            target = origin_for_host(resolution.redirect_host) + request.get_full_path()
+            return HttpResponsePermanentRedirect(target)
+
+        practice = resolution.practice
+        assert practice is not None
+        if practice.is_suspended:
+            return self._platform_page(request, "errors/suspended.html", status=503)
+
+        connection.set_tenant(practice)
+        request.urlconf = settings.ROOT_URLCONF
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()
+
+    def _platform_page(self, request: HttpRequest, template: str, *, status: int) -> HttpResponse:
+        request.tenant = None  # type: ignore[attr-defined]
+        response = TemplateResponse(
+            request, template, {"platform_domain": settings.PLATFORM_DOMAIN}, status=status
+        )
+        if status == 503:
+            response["Retry-After"] = "3600"
+        return response.render()
