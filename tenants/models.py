@@ -125,8 +125,10 @@ class Domain(DomainMixin):
     """
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: object, values: object) -> "Domain":
-        instance = super().from_db(db, field_names, values)  # type: ignore[arg-type]
+    def from_db(
+        cls, db: str | None, field_names: object, values: object, **kwargs: object
+    ) -> "Domain":
+        instance = super().from_db(db, field_names, values, **kwargs)  # type: ignore[arg-type]
         # Remembered so that a rename can drop the cached resolution of the old host.
         instance._loaded_domain = instance.domain  # type: ignore[attr-defined]
         return instance

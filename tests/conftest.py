@@ -1,0 +1,158 @@
+"""Shared fixtures: two provisioned practices with named people, and clients on their hosts.
+
+The practices are provisioned once per session and committed; every test then runs inside
+a transaction that is rolled back. Tests that need real commits (races, a real worker) use
+`committed_practice`, which provisions a throwaway practice and drops it afterwards; the
+pytest-django `transaction=True` mode is not used, because its flush would truncate the
+shared public tables.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from shared_apps.plans.models import Plan
+from tenant_apps.accounts.models import User
+from tenants.models import Practice
+from tests import personas
+from tests.practices import drop_practice, provision_test_practice
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    from tenants.template import migrate_template_schema
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        migrate_template_schema(verbosity=0)
+        provision_test_practice(
+            "Sunrise Therapy", "sunrise", Plan.PROFESSIONAL, "America/New_York",
+            personas.SUNRISE_PEOPLE,
+        )  # fmt: skip
+        provision_test_practice(
+            "Harbor Counseling", "harbor", Plan.STARTER, "Europe/London", personas.HARBOR_PEOPLE
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_schema() -> Iterator[None]:
+    """Each test starts on the public schema with an empty cache (a rolled-back test may
+    have cached resolutions of rows that no longer exist)."""
+    cache.clear()
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+def _practice(slug: str) -> Practice:
+    return Practice.objects.select_related("plan").get(domains__domain=f"{slug}.localhost")
+
+
+@pytest.fixture
+def sunrise(db: None) -> Practice:
+    return _practice("sunrise")
+
+
+@pytest.fixture
+def harbor(db: None) -> Practice:
+    return _practice("harbor")
+
+
+def _person(practice: Practice, email: str) -> User:
+    with schema_context(practice.schema_name):
+        return User.objects.get(email=email)
+
+
+@pytest.fixture
+def alice(sunrise: Practice) -> User:
+    return _person(sunrise, "alice@sunrise.test")
+
+
+@pytest.fixture
+def bob(sunrise: Practice) -> User:
+    return _person(sunrise, "bob@sunrise.test")
+
+
+@pytest.fixture
+def carol(sunrise: Practice) -> User:
+    return _person(sunrise, "carol@client.test")
+
+
+@pytest.fixture
+def dave(sunrise: Practice) -> User:
+    return _person(sunrise, "dave@client.test")
+
+
+@pytest.fixture
+def hana(harbor: Practice) -> User:
+    return _person(harbor, "hana@harbor.test")
+
+
+@pytest.fixture
+def ivan(harbor: Practice) -> User:
+    return _person(harbor, "ivan@client.test")
+
+
+def host_client(host: str) -> Client:
+    return Client(HTTP_HOST=host)
+
+
+@pytest.fixture
+def sunrise_client(sunrise: Practice) -> Client:
+    """An anonymous browser on sunrise's host."""
+    return host_client("sunrise.localhost")
+
+
+@pytest.fixture
+def harbor_client(harbor: Practice) -> Client:
+    return host_client("harbor.localhost")
+
+
+@pytest.fixture
+def platform_client(db: None) -> Client:
+    return host_client("localhost")
+
+
+def signed_in(host: str, person: User, *, url: str) -> Client:
+    """A browser that signed in through the real sign-in form at `url` on `host`."""
+    browser = host_client(host)
+    response = browser.post(url, {"username": person.email, "password": personas.PASSWORD})
+    assert response.status_code == 302, f"sign-in of {person.email} at {host}{url} failed"
+    return browser
+
+
+@pytest.fixture
+def alice_browser(alice: User) -> Client:
+    return signed_in("sunrise.localhost", alice, url="/practice/sign-in/")
+
+
+@pytest.fixture
+def bob_browser(bob: User) -> Client:
+    return signed_in("sunrise.localhost", bob, url="/practice/sign-in/")
+
+
+@pytest.fixture
+def carol_browser(carol: User) -> Client:
+    return signed_in("sunrise.localhost", carol, url="/sign-in/")
+
+
+@pytest.fixture
+def hana_browser(hana: User) -> Client:
+    return signed_in("harbor.localhost", hana, url="/practice/sign-in/")
+
+
+@pytest.fixture
+def committed_practice(django_db_blocker: pytest.FixtureRequest) -> Iterator[Practice]:
+    """A practice committed to the database for tests that need several connections."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        practice = provision_test_practice(
+            "Committed Care", "committed-care", Plan.PROFESSIONAL, "America/Chicago", ()
+        )
+        try:
+            yield practice
+        finally:
+            connection.set_schema_to_public()
+            drop_practice(practice)
