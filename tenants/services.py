@@ -1,6 +1,7 @@
 """Writes to practices: provisioning, the portal URL and its lock, plan and suspension."""
 
 import logging
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,15 @@ def _check_slug_available(slug: str, *, practice: Practice | None) -> None:
         raise ValidationError(SLUG_TAKEN_MESSAGE, code="taken")
 
 
+def validate_time_zone(name: str) -> str:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{name!r} is not a time zone; use an IANA name such as America/New_York.",
+            code="time_zone",
+        )
+    return name
+
+
 def provision_practice(
     *,
     actor: Any,
@@ -57,7 +67,10 @@ def provision_practice(
     invitation is queued only after the commit.
     """
     slug = validate_slug(slug)
-    plan = Plan.objects.get(code=plan_code)
+    validate_time_zone(time_zone)
+    plan = Plan.objects.filter(code=plan_code).first()
+    if plan is None:
+        raise ValidationError(f"There is no plan called {plan_code!r}.", code="plan")
     assert connection.schema_name == "public"
 
     try:
