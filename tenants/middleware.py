@@ -36,8 +36,8 @@ class PracticeHostMiddleware:
             return self._platform_page(request, "errors/unknown_host.html", status=400)
 
         resolution = resolve_host(host)
-        request.tenant = resolution.practice  # type: ignore[attr-defined]
-
+        # request.tenant is set on practice hosts only: django-tenants' admin templates read
+        # a missing attribute as "the public schema".
         if resolution.kind is HostKind.PLATFORM:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             return self.get_response(request)
@@ -52,6 +52,7 @@ class PracticeHostMiddleware:
         if practice.is_suspended:
             return self._platform_page(request, "errors/suspended.html", status=503)
 
+        request.tenant = practice  # type: ignore[attr-defined]
         connection.set_tenant(practice)
         request.urlconf = settings.ROOT_URLCONF
         try:
@@ -60,7 +61,6 @@ class PracticeHostMiddleware:
             connection.set_schema_to_public()
 
     def _platform_page(self, request: HttpRequest, template: str, *, status: int) -> HttpResponse:
-        request.tenant = None  # type: ignore[attr-defined]
         response = TemplateResponse(
             request, template, {"platform_domain": settings.PLATFORM_DOMAIN}, status=status
         )

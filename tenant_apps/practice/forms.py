@@ -22,6 +22,8 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
+    country = forms.CharField(help_text="Two letters, such as US or GB.")
+
     class Meta:
         model = Practice
         fields = [
