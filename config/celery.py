@@ -3,7 +3,7 @@
 import os
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -19,6 +19,8 @@ def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     The schema is captured here rather than when the callback runs: by commit time the
     connection may have moved back to the public schema.
     """
+    from tenants.schemas import connection  # not at import time: settings load this module
+
     schema_name = connection.schema_name
     transaction.on_commit(
         lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema_name})

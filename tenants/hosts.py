@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http.request import split_domain_port
 
 from tenants.models import Domain, Practice, ReservedSlug
+from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +153,7 @@ def connect_invalidation() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_on_practice_change, sender=Practice, dispatch_uid="hosts-practice")
         signal.connect(_on_domain_change, sender=Domain, dispatch_uid="hosts-domain")
-        signal.connect(
-            _on_reserved_slug_change, sender=ReservedSlug, dispatch_uid="hosts-reserved"
-        )
+        signal.connect(_on_reserved_slug_change, sender=ReservedSlug, dispatch_uid="hosts-reserved")
 
 
 def host_for_slug(slug: str) -> str:

@@ -5,11 +5,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 
 from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
+from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
 

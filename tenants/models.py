@@ -2,11 +2,12 @@ import secrets
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
 from shared_apps.plans.models import Feature, Plan
+from tenants.schemas import connection
 
 
 def new_schema_name() -> str:
@@ -24,6 +25,8 @@ class Practice(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
+
+    schema_name: str  # declared by TenantMixin, which carries no annotations
 
     name = models.CharField(max_length=120)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="practices")
@@ -123,6 +126,8 @@ class Domain(DomainMixin):
 
     Host names are stored lowercase without a trailing dot, so uniqueness is case-insensitive.
     """
+
+    domain: str  # declared by DomainMixin, which carries no annotations
 
     @classmethod
     def from_db(

@@ -4,9 +4,8 @@ import logging
 import zoneinfo
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -15,6 +14,7 @@ from tenant_apps.accounts.models import Role, User
 from tenant_apps.audit.services import record_event
 from tenants.hosts import host_for_slug
 from tenants.models import Domain, Practice, ReservedSlug
+from tenants.schemas import connection
 from tenants.slugs import validate_slug
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,7 @@ SLUG_TAKEN_MESSAGE = "That address is already taken. Please choose another."
 
 class PortalLockedError(ValidationError):
     def __init__(self) -> None:
-        super().__init__(
-            "The portal address is locked and can no longer change.", code="locked"
-        )
+        super().__init__("The portal address is locked and can no longer change.", code="locked")
 
 
 def _check_slug_available(slug: str, *, practice: Practice | None) -> None:

@@ -14,10 +14,10 @@ import subprocess
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django_tenants.utils import schema_exists
 
 from tenants.models import SchemaTemplate
+from tenants.schemas import connection
 
 PLACEHOLDER = "__practice_schema__"
 _SCHEMA_NAME_RE = re.compile(r"^p_[0-9a-f]{16}$")

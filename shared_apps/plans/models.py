@@ -11,7 +11,7 @@ class Feature(models.TextChoices):
     ONLINE_BOOKING = "online_booking", "Online booking"
 
 
-class Plan(models.Model):
+class Plan(models.Model):  # type: ignore[django-manager-missing]
     STARTER = "starter"
     PROFESSIONAL = "professional"
 

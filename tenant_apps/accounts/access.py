@@ -8,7 +8,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from tenant_apps.accounts.models import User
+
 View = Callable[..., HttpResponse]
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user of a view guarded by `staff_required` or `client_required`."""
+    user = request.user
+    assert isinstance(user, User), "acting_user() is for views that require sign-in"
+    return user
 
 
 def _requires(predicate: Callable[[Any], bool], login_url_name: str) -> Callable[[View], View]:

@@ -2,7 +2,6 @@
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -14,12 +13,19 @@ from tenant_apps.mail.models import EmailDelivery
 from tenant_apps.mail.registry import email_kind
 from tenants.hosts import practice_url
 from tenants.models import Practice
+from tenants.schemas import connection
 
 
 def _practice() -> Practice:
     practice = connection.tenant
     assert isinstance(practice, Practice), "account emails are sent from a practice schema"
     return practice
+
+
+def _recipient(delivery: EmailDelivery) -> User:
+    if delivery.recipient is None:
+        raise LookupError(f"Email delivery {delivery.pk} has no recipient any more")
+    return delivery.recipient
 
 
 def _token_path(user: User, url_name: str) -> str:
@@ -32,9 +38,9 @@ def _token_path(user: User, url_name: str) -> str:
     )
 
 
-def _message(delivery: EmailDelivery, subject: str, template: str, **context: object) -> (
-    EmailMultiAlternatives
-):
+def _message(
+    delivery: EmailDelivery, subject: str, template: str, **context: object
+) -> EmailMultiAlternatives:
     body = render_to_string(template, context)
     return EmailMultiAlternatives(subject=subject, body=body, to=[delivery.to_email])
 
@@ -42,7 +48,7 @@ def _message(delivery: EmailDelivery, subject: str, template: str, **context: ob
 @email_kind(STAFF_INVITATION)
 def staff_invitation(delivery: EmailDelivery) -> EmailMultiAlternatives:
     practice = _practice()
-    user = User.objects.get(pk=delivery.recipient_id)
+    user = _recipient(delivery)
     link = practice_url(practice, _token_path(user, "accounts:staff_welcome"))
     return _message(
         delivery,
@@ -57,7 +63,7 @@ def staff_invitation(delivery: EmailDelivery) -> EmailMultiAlternatives:
 @email_kind(PASSWORD_RESET)
 def password_reset(delivery: EmailDelivery) -> EmailMultiAlternatives:
     practice = _practice()
-    user = User.objects.get(pk=delivery.recipient_id)
+    user = _recipient(delivery)
     url_name = (
         "accounts:staff_password_reset_confirm"
         if user.is_practice_staff

@@ -4,12 +4,12 @@ import logging
 import secrets
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 
 from tenant_apps.accounts.models import STAFF_ROLES, Role, User, normalize_email
 from tenant_apps.audit.services import record_event
 from tenant_apps.mail.services import queue_email
+from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,7 @@ def request_password_reset(email: str, *, staff: bool) -> None:
     """Queue a reset email if an active account of that kind exists; silent otherwise, so the
     answer never tells whether an address has an account."""
     roles = STAFF_ROLES if staff else {Role.CLIENT}
-    user = User.objects.filter(
-        email=normalize_email(email), is_active=True, role__in=roles
-    ).first()
+    user = User.objects.filter(email=normalize_email(email), is_active=True, role__in=roles).first()
     if user is None:
         logger.debug("Password reset asked for an unknown address in %s", connection.schema_name)
         return

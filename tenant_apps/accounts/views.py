@@ -21,7 +21,7 @@ class StaffSignInView(auth_views.LoginView):
     template_name = "accounts/staff_sign_in.html"
     form_class = StaffSignInForm
     redirect_authenticated_user = False
-    next_page = reverse_lazy("workspace:home")
+    next_page = "workspace:home"
 
 
 class _RoleSetPasswordView(auth_views.PasswordResetConfirmView):

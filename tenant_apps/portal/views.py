@@ -3,7 +3,6 @@
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
 
 from tenant_apps.accounts.access import client_required
 from tenant_apps.accounts.forms import ClientSignInForm
@@ -29,4 +28,4 @@ def client_home(request: HttpRequest) -> HttpResponse:
 class ClientSignInView(auth_views.LoginView):
     template_name = "portal/landing.html"
     form_class = ClientSignInForm
-    next_page = reverse_lazy("portal:home")
+    next_page = "portal:home"

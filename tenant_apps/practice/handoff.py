@@ -8,7 +8,6 @@ new host accepts it once, within a minute, for the same schema only.
 from django.contrib.auth import login
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from tenant_apps.accounts.models import User
 from tenants.hosts import practice_url
 from tenants.models import Practice
+from tenants.schemas import connection
 
 SALT = "practice-host-handoff"
 MAX_AGE_SECONDS = 60

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from tenant_apps.accounts.access import staff_required
+from tenant_apps.accounts.access import acting_user, staff_required
 from tenant_apps.accounts.models import Role
 from tenant_apps.practice import handoff
 from tenant_apps.practice.forms import PortalAddressForm, PracticeDetailsForm, time_zone_names
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _owner_only(request: HttpRequest) -> HttpResponse | None:
-    if request.user.role != Role.OWNER:  # type: ignore[union-attr]
+    if acting_user(request).role != Role.OWNER:
         return render(request, "workspace/owner_only.html", status=403)
     return None
 
@@ -43,7 +43,7 @@ def practice_details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:
-            services.update_practice_details(practice, actor=request.user, **changed)
+            services.update_practice_details(practice, actor=acting_user(request), **changed)
         messages.success(request, "Practice details saved.")
         return redirect("workspace:practice_details")
     if request.method == "POST":
@@ -86,7 +86,9 @@ def client_portal_settings(request: HttpRequest) -> HttpResponse:
         else:
             # The practice moved host and cookies are host-only: hand the signed-in staff
             # member over to the new host with a short-lived, single-use link.
-            return redirect(handoff.handoff_url(practice, request.user, next_path=request.path))
+            return redirect(
+                handoff.handoff_url(practice, acting_user(request), next_path=request.path)
+            )
 
     return render(request, "workspace/client_portal.html", {"form": form})
 

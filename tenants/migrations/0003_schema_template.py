@@ -4,18 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0002_database_guards'),
+        ("tenants", "0002_database_guards"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SchemaTemplate',
+            name="SchemaTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('script', models.TextField()),
-                ('captured_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("script", models.TextField()),
+                ("captured_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
     ]

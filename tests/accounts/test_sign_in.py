@@ -140,9 +140,10 @@ def test_a_client_resets_the_password_from_the_email_link(
     assert b"Hello, Carol" in browser.get("/").content
 
     # The link works once.
-    assert b"expired or was already used" in host_client("sunrise.localhost").get(
-        path, follow=True
-    ).content
+    assert (
+        b"expired or was already used"
+        in host_client("sunrise.localhost").get(path, follow=True).content
+    )
 
 
 def test_a_staff_reset_link_does_not_work_for_a_client(carol, alice):
@@ -157,7 +158,5 @@ def test_a_staff_reset_link_does_not_work_for_a_client(carol, alice):
     with schema_context(practice.schema_name):
         token = default_token_generator.make_token(carol)
     uid = urlsafe_base64_encode(force_bytes(carol.pk))
-    response = host_client("sunrise.localhost").get(
-        f"/practice/reset/{uid}/{token}/", follow=True
-    )
+    response = host_client("sunrise.localhost").get(f"/practice/reset/{uid}/{token}/", follow=True)
     assert b"expired or was already used" in response.content

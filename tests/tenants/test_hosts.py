@@ -26,7 +26,8 @@ def test_it_normalizes_hosts(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "host", ["sunrise.localhost", "SUNRISE.localhost", "sunrise.localhost.", "sunrise.localhost:8000"]
+    "host",
+    ["sunrise.localhost", "SUNRISE.localhost", "sunrise.localhost.", "sunrise.localhost:8000"],
 )
 def test_it_serves_the_practice_whatever_the_case_dot_or_port(sunrise, host):
     response = host_client(host).get("/")

@@ -30,8 +30,13 @@ def console(operator):
 
 def test_it_lists_practices_with_plan_slug_lock_state_and_date(console, sunrise, harbor):
     content = console.get(PRACTICES).content.decode()
-    for text in ("Sunrise Therapy", "Harbor Counseling", "sunrise.localhost", "Professional",
-                 "Starter"):  # fmt: skip
+    for text in (
+        "Sunrise Therapy",
+        "Harbor Counseling",
+        "sunrise.localhost",
+        "Professional",
+        "Starter",
+    ):
         assert text in content
 
 
@@ -70,8 +75,13 @@ def test_it_provisions_a_practice_from_the_console(console, django_capture_on_co
 def test_provisioning_a_taken_slug_shows_the_reason(console, sunrise):
     response = console.post(
         f"{PRACTICES}add/",
-        {"name": "Dup", "slug": "sunrise", "owner_email": "o@d.test", "plan": sunrise.plan_id,
-         "time_zone": "UTC"},  # fmt: skip
+        {
+            "name": "Dup",
+            "slug": "sunrise",
+            "owner_email": "o@d.test",
+            "plan": sunrise.plan_id,
+            "time_zone": "UTC",
+        },
     )
     assert response.status_code == 200
     assert b"already taken" in response.content
@@ -90,8 +100,12 @@ def test_changing_the_plan_turns_booking_on_at_once(console, harbor, sunrise, iv
     assert not harbor.booking_available
     response = console.post(
         f"{PRACTICES}{harbor.pk}/change/",
-        {"plan": sunrise.plan_id, "status": "active", "domains-TOTAL_FORMS": "0",
-         "domains-INITIAL_FORMS": "0"},  # fmt: skip
+        {
+            "plan": sunrise.plan_id,
+            "status": "active",
+            "domains-TOTAL_FORMS": "0",
+            "domains-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302, response.content[:2000]
     harbor.refresh_from_db()

@@ -47,7 +47,9 @@ def test_it_provisions_schema_domain_and_owner(db, django_capture_on_commit_call
 
 
 def test_a_new_practice_schema_is_fully_migrated(db):
-    practice = provision_practice(actor=None, name="Migrated", slug="migrated", owner_email="o@m.test")
+    practice = provision_practice(
+        actor=None, name="Migrated", slug="migrated", owner_email="o@m.test"
+    )
     with schema_context(practice.schema_name), connection.cursor() as cursor:
         cursor.execute("SELECT app, name FROM django_migrations")
         applied = set(cursor.fetchall())
@@ -99,4 +101,6 @@ def test_the_command_provisions_a_practice(db, capsys):
 
 def test_the_command_explains_a_taken_slug(sunrise):
     with pytest.raises(CommandError, match="already taken"):
-        call_command("provision_practice", "--name", "X", "--slug", "sunrise", "--owner-email", "o@x.test")
+        call_command(
+            "provision_practice", "--name", "X", "--slug", "sunrise", "--owner-email", "o@x.test"
+        )

@@ -122,9 +122,9 @@ class Command(BaseCommand):
         out(f"Operator console: {platform_url('/operator/')}")
         out(f"  {OPERATOR_EMAIL} / {DEMO_PASSWORD}")
         for demo in DEMO_PRACTICES:
-            practice = Domain.objects.select_related("tenant").get(
-                domain=host_for_slug(demo.slug)
-            ).tenant
+            practice = (
+                Domain.objects.select_related("tenant").get(domain=host_for_slug(demo.slug)).tenant
+            )
             out("")
             out(f"{demo.name} ({demo.plan}, {demo.time_zone})")
             out(f"  Client portal: {practice.portal_url}")
