@@ -6,6 +6,6 @@ class TenantsConfig(AppConfig):
     verbose_name = "Practices"
 
     def ready(self) -> None:
-        from tenants import hosts
+        from tenants import checks, hosts  # noqa: F401  (checks register themselves)
 
         hosts.connect_invalidation()
