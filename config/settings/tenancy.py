@@ -32,6 +32,7 @@ TENANT_APPS = [
     "axes",
     "tenant_apps.practice",
     "tenant_apps.portal",
+    "tenant_apps.clients",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -41,6 +42,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 ROOT_URLCONF = "config.urls_practice"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once after each schema switch rather than before every cursor; every
+# switch (set_tenant, set_schema) resets it, so this stays correct.
+TENANT_LIMIT_SET_CALLS = True
 
 # New practices are copied from this template schema; `migrate_platform` keeps it current
 # and captures it (see tenants/template.py).
