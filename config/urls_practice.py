@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tenant_apps.clients.urls import portal_urlpatterns as client_portal_urlpatterns
 from tenant_apps.practice.urls import account_urlpatterns
 
 urlpatterns = [
@@ -12,6 +13,9 @@ urlpatterns = [
         auth_views.LogoutView.as_view(next_page="accounts:staff_login"),
         name="staff_logout",
     ),
+    path("practice/clients/", include("tenant_apps.clients.urls")),
+    path("practice/audit/", include("tenant_apps.audit.urls")),
     path("practice/", include("tenant_apps.practice.urls")),
+    path("", include(client_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),
 ]

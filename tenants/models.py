@@ -2,6 +2,7 @@ import secrets
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
@@ -45,6 +46,11 @@ class Practice(TenantMixin):
     cancellation_policy = models.TextField(blank=True)
     cancellation_notice_hours = models.PositiveSmallIntegerField(default=24)
     currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code.")
+    client_idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "sign clients out after (minutes idle)",
+        default=30,
+        validators=[MinValueValidator(15), MaxValueValidator(120)],
+    )
 
     portal_locked_at = models.DateTimeField(null=True, blank=True)
 

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
+from tenant_schemas_celery.task import _shared_storage
 
 from shared_apps.plans.models import Plan
 from tenant_apps.accounts.models import User
@@ -42,6 +43,9 @@ def _clean_cache_and_schema() -> Iterator[None]:
     """Each test starts on the public schema with an empty cache (a rolled-back test may
     have cached resolutions of rows that no longer exist)."""
     cache.clear()
+    # tenant-schemas-celery keeps practices per process; a test that travelled in time could
+    # otherwise leave an entry that outlives it.
+    _shared_storage.clear()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from tenant_apps.accounts import emails  # noqa: F401  (registers the email builders)
+        from tenant_apps.accounts import (
+            emails,  # noqa: F401  (registers the email builders)
+            signals,
+        )
+
+        signals.connect()

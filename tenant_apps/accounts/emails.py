@@ -12,14 +12,7 @@ from tenant_apps.accounts.services import PASSWORD_RESET, STAFF_INVITATION
 from tenant_apps.mail.models import EmailDelivery
 from tenant_apps.mail.registry import email_kind
 from tenants.hosts import practice_url
-from tenants.models import Practice
-from tenants.schemas import connection
-
-
-def _practice() -> Practice:
-    practice = connection.tenant
-    assert isinstance(practice, Practice), "account emails are sent from a practice schema"
-    return practice
+from tenants.schemas import current_practice
 
 
 def _recipient(delivery: EmailDelivery) -> User:
@@ -47,7 +40,7 @@ def _message(
 
 @email_kind(STAFF_INVITATION)
 def staff_invitation(delivery: EmailDelivery) -> EmailMultiAlternatives:
-    practice = _practice()
+    practice = current_practice()
     user = _recipient(delivery)
     link = practice_url(practice, _token_path(user, "accounts:staff_welcome"))
     return _message(
@@ -62,7 +55,7 @@ def staff_invitation(delivery: EmailDelivery) -> EmailMultiAlternatives:
 
 @email_kind(PASSWORD_RESET)
 def password_reset(delivery: EmailDelivery) -> EmailMultiAlternatives:
-    practice = _practice()
+    practice = current_practice()
     user = _recipient(delivery)
     url_name = (
         "accounts:staff_password_reset_confirm"

@@ -57,6 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin access: operators only, on the platform host.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Clinicians see only their own clients unless the owner grants practice-wide access.
+    has_practice_wide_access = models.BooleanField(default=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

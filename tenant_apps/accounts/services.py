@@ -4,6 +4,7 @@ import logging
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from tenant_apps.accounts.models import STAFF_ROLES, Role, User, normalize_email
@@ -47,3 +48,15 @@ def request_password_reset(email: str, *, staff: bool) -> None:
 def record_password_set(user: User, *, request: HttpRequest) -> None:
     """Django's set-password form saved the password; the audit trail notes it."""
     record_event(user, "account.password_set", target=user, request=request)
+
+
+def add_staff_member(*, actor: User, full_name: str, email: str, role: str) -> User:
+    """Create a staff account without a password and email its invitation."""
+    if role not in STAFF_ROLES:
+        raise ValidationError("Choose a staff role.")
+    email = normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise ValidationError("Someone at this practice already uses this email address.")
+    user = User.objects.create_user(email, full_name=full_name, role=role)
+    invite_staff_member(user, actor=actor)
+    return user

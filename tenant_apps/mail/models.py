@@ -16,8 +16,13 @@ class EmailDelivery(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     to_email = models.EmailField()
+    # The row the email is about (an invitation, a request), read by its builder.
+    object_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set instead of sent_at when, by sending time, there was nothing left to say (for
+    # example an invitation revoked before the worker got to it).
+    skipped_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -6,7 +6,8 @@ from django.core.mail import EmailMultiAlternatives
 
 from tenant_apps.mail.models import EmailDelivery
 
-Builder = Callable[[EmailDelivery], EmailMultiAlternatives]
+# A builder returns the message, or None when there is nothing left to send.
+Builder = Callable[[EmailDelivery], EmailMultiAlternatives | None]
 
 _builders: dict[str, Builder] = {}
 
@@ -19,7 +20,7 @@ def email_kind(kind: str) -> Callable[[Builder], Builder]:
     return register
 
 
-def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
+def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives | None:
     try:
         builder = _builders[delivery.kind]
     except KeyError:

@@ -5,7 +5,9 @@ from tenant_apps.accounts.models import User
 from tenant_apps.mail.models import EmailDelivery
 
 
-def queue_email(*, kind: str, key: str, recipient: User) -> EmailDelivery:
+def queue_email(
+    *, kind: str, key: str, recipient: User, object_id: int | None = None
+) -> EmailDelivery:
     """Record an email to send and enqueue its delivery after commit.
 
     Queuing the same key twice is harmless: the second call finds the first row.
@@ -13,7 +15,11 @@ def queue_email(*, kind: str, key: str, recipient: User) -> EmailDelivery:
     try:
         with transaction.atomic():
             delivery = EmailDelivery.objects.create(
-                key=key, kind=kind, recipient=recipient, to_email=recipient.email
+                key=key,
+                kind=kind,
+                recipient=recipient,
+                to_email=recipient.email,
+                object_id=object_id,
             )
     except IntegrityError:
         return EmailDelivery.objects.get(key=key)

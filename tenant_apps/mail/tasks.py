@@ -28,12 +28,17 @@ def deliver_email(self: object, delivery_id: int) -> bool:
         if delivery is None:
             logger.warning("Email delivery %s does not exist in this schema", delivery_id)
             return False
-        if delivery.sent_at is not None:
-            logger.info("Email delivery %s was already sent; skipping", delivery_id)
+        if delivery.sent_at is not None or delivery.skipped_at is not None:
+            logger.info("Email delivery %s was already sent or skipped; nothing to do", delivery_id)
             return False
 
         delivery.attempts += 1
         message = build_message(delivery)
+        if message is None:
+            delivery.skipped_at = timezone.now()
+            delivery.save(update_fields=["attempts", "skipped_at"])
+            logger.info("Email delivery %s had nothing left to send", delivery_id)
+            return False
         message.send()
         delivery.sent_at = timezone.now()
         delivery.save(update_fields=["attempts", "sent_at"])

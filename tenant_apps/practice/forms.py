@@ -5,6 +5,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
+from tenant_apps.accounts.models import Role
 from tenants.models import Practice
 from tenants.slugs import MAX_LENGTH, validate_slug
 
@@ -91,3 +92,11 @@ class PortalAddressForm(forms.Form):
 
     def clean_slug(self) -> str:
         return validate_slug(self.cleaned_data["slug"])
+
+
+class StaffInviteForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(
+        choices=[(Role.CLINICIAN, "Clinician"), (Role.BILLER, "Biller"), (Role.OWNER, "Owner")]
+    )

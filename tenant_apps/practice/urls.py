@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/details/", views.practice_details, name="practice_details"),
     path("settings/client-portal/", views.client_portal_settings, name="client_portal"),
     path("handoff/<str:token>/", views.accept_handoff, name="handoff"),
+    path("settings/team/", views.team, name="team"),
 ]
 
 account_urlpatterns = (

@@ -8,8 +8,16 @@ from django.views.decorators.http import require_http_methods
 
 from tenant_apps.accounts.access import acting_user, staff_required
 from tenant_apps.accounts.models import Role
+from tenant_apps.accounts.selectors import get_staff_member, staff_members
+from tenant_apps.accounts.services import add_staff_member
+from tenant_apps.clients.services import set_practice_wide_access
 from tenant_apps.practice import handoff
-from tenant_apps.practice.forms import PortalAddressForm, PracticeDetailsForm, time_zone_names
+from tenant_apps.practice.forms import (
+    PortalAddressForm,
+    PracticeDetailsForm,
+    StaffInviteForm,
+    time_zone_names,
+)
 from tenants import services
 from tenants.models import Practice
 
@@ -99,3 +107,27 @@ def accept_handoff(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, "Please sign in to continue.")
         return redirect("accounts:staff_login")
     return redirect(destination)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def team(request: HttpRequest) -> HttpResponse:
+    """The owner invites staff and decides which clinicians see every client."""
+    if (denied := _owner_only(request)) is not None:
+        return denied
+    owner = acting_user(request)
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and "staff" in request.POST:
+        staff = get_staff_member(request.POST["staff"])
+        set_practice_wide_access(staff, actor=owner, allowed=request.POST.get("allowed") == "1")
+        messages.success(request, f"Access updated for {staff.full_name}.")
+        return redirect("workspace:team")
+    if request.method == "POST" and form.is_valid():
+        try:
+            add_staff_member(actor=owner, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(request, "Invitation sent.")
+            return redirect("workspace:team")
+    return render(request, "workspace/team.html", {"form": form, "staff": staff_members()})

@@ -37,8 +37,9 @@ def test_the_signed_in_home_runs_few_queries(carol_browser):
     carol_browser.get("/")
     with CaptureQueriesContext(connection) as queries:
         carol_browser.get("/")
-    # The session comes from the cache; the user row is the only lookup.
-    assert len(queries) <= 2, [q["sql"] for q in queries]
+    # The session comes from the cache and the practice from the host cache: what is left is
+    # the search path, the user row and the client's open tasks.
+    assert len(queries) == 3, [q["sql"] for q in queries]
 
 
 def test_the_suspended_page_reveals_nothing_of_the_practice(sunrise):

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ClientsConfig(AppConfig):
+    name = "tenant_apps.clients"
+    label = "clients"
+
+    def ready(self) -> None:
+        from tenant_apps.clients import emails  # noqa: F401  (registers the email builders)

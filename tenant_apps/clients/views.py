@@ -1,0 +1,224 @@
+"""Workspace views for client records, invitations and demographic reviews."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenant_apps.accounts.access import acting_user, staff_required
+from tenant_apps.accounts.models import Role
+from tenant_apps.audit.services import record_event
+from tenant_apps.clients import selectors, services
+from tenant_apps.clients.forms import ClientFilterForm, ClientForm
+from tenant_apps.clients.models import Client, DemographicRequest
+
+PAGE_SIZE = 25
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if request.method == "POST":
+        return _bulk_invite(request)
+
+    filters = ClientFilterForm(request.GET or None)
+    filters.is_valid()
+    data = filters.cleaned_data if filters.is_bound else {}
+    clients = selectors.search_clients(
+        user,
+        query=data.get("q", ""),
+        status=data.get("status", ""),
+        clinician_id=data.get("clinician", ""),
+    )
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "clinicians": selectors.clinicians(user),
+            "query_string": query.urlencode(),
+        },
+    )
+
+
+def _bulk_invite(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    ids = [pk for pk in request.POST.getlist("client") if pk.isdigit()]
+    clients = selectors.clients_for_staff(user).filter(pk__in=ids).select_related("user")
+    sent, skipped = 0, 0
+    for client in clients:
+        try:
+            services.invite_client(client, actor=user)
+            sent += 1
+        except ValidationError:
+            skipped += 1
+    messages.success(request, f"Invitations sent: {sent}. Skipped: {skipped}.")
+    return redirect("clients:list")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = ClientForm(
+        request.POST or None,
+        clinicians=selectors.clinicians(user),
+        show_notes=user.role != Role.BILLER,
+        initial={"assigned_clinician": user if user.role == Role.CLINICIAN else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.save_client(form.instance, actor=user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Client added.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/form.html", {"form": form, "title": "Add a client"})
+
+
+@staff_required
+def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    record_event(user, "client.viewed", target=client, request=request)
+    latest = selectors.latest_invitation(client)
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "portal": services.portal_status(client, latest),
+            "latest_invitation": latest,
+            "demographic_requests": client.demographic_requests.select_related("requested_by"),
+            "show_notes": user.role != Role.BILLER,
+            "locked_out": _is_locked_out(client),
+        },
+    )
+
+
+def _is_locked_out(client: Client) -> bool:
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    if client.user is None:
+        return False
+    return AccessAttempt.objects.filter(
+        username=client.user.email, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    ).exists()
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    form = ClientForm(
+        request.POST or None,
+        instance=client,
+        clinicians=selectors.clinicians(user),
+        show_notes=user.role != Role.BILLER,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_client(form.instance, actor=user, changed=form.changed_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Client details saved.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(
+        request, "clients/form.html", {"form": form, "client": client, "title": "Edit client"}
+    )
+
+
+@staff_required
+@require_POST
+def client_invite(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    try:
+        services.invite_client(client, actor=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation sent to {client.email}.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@staff_required
+@require_POST
+def client_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    services.revoke_invitation(client, actor=user)
+    messages.success(request, "Portal access revoked.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@staff_required
+@require_POST
+def client_unlock(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    services.unlock_sign_in(client, actor=user)
+    messages.success(request, "Sign-in unlocked.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@staff_required
+@require_POST
+def demographics_request(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    client = selectors.get_client_for_staff(user, pk)
+    try:
+        services.request_demographics(client, actor=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Demographic information requested.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def demographics_review(request: HttpRequest, pk: str, request_pk: str) -> HttpResponse:
+    user = acting_user(request)
+    demographic_request = selectors.get_demographic_request_for_staff(user, pk, request_pk)
+    client = demographic_request.client
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        changes = services.demographic_changes(demographic_request)
+        if decision == "accept_all":
+            accepted = [c["field"] for c in changes]
+        elif decision == "accept_selected":
+            accepted = request.POST.getlist("field")
+        else:
+            accepted = []
+        try:
+            services.review_demographics(demographic_request, actor=user, accepted=accepted)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Review saved: {len(accepted)} change(s) accepted.")
+        return redirect("clients:detail", pk=client.pk)
+
+    record_event(user, "client.demographics_viewed", target=client, request=request)
+    return render(
+        request,
+        "clients/demographics_review.html",
+        {
+            "client": client,
+            "demographic_request": demographic_request,
+            "changes": services.demographic_changes(demographic_request)
+            if demographic_request.status == DemographicRequest.Status.SUBMITTED
+            else [],
+        },
+    )
