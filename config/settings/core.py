@@ -17,8 +17,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tenant_apps.accounts.middleware.ClientIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenant_apps.accounts.middleware.ClientIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

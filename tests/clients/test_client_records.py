@@ -1,0 +1,174 @@
+"""Client records in the workspace: roles, search, isolation and query counts."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from tenant_apps.audit.models import AuditEvent
+from tenant_apps.clients.models import Client
+from tests.conftest import host_client, signed_in
+from tests.factories import ClientFactory
+
+NEW_CLIENT = {
+    "legal_first_name": "Hazel",
+    "legal_last_name": "Brook",
+    "email": "Hazel@Client.test",
+    "mobile_phone": "(212) 555-0188",
+    "status": "active",
+    "country": "us",
+}
+
+
+def test_the_owner_adds_a_client_and_the_phone_is_formatted(alice_browser, sunrise):
+    response = alice_browser.post("/practice/clients/new/", NEW_CLIENT)
+    assert response.status_code == 302
+    with schema_context(sunrise.schema_name):
+        hazel = Client.objects.get(legal_last_name="Brook")
+    assert (hazel.email, hazel.mobile_phone, hazel.country) == (
+        "hazel@client.test", "+12125550188", "US",
+    )  # fmt: skip
+
+
+def test_a_bad_phone_keeps_everything_typed(alice_browser):
+    response = alice_browser.post("/practice/clients/new/", {**NEW_CLIENT, "mobile_phone": "12"})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a valid phone number" in content
+    assert 'value="Hazel"' in content and 'value="Brook"' in content
+
+
+def test_two_clients_cannot_share_a_portal_email(alice_browser, carol_record):
+    response = alice_browser.post(
+        "/practice/clients/new/", {**NEW_CLIENT, "email": "CAROL@client.test"}
+    )
+    assert b"already uses this email address" in response.content
+
+
+def test_a_dependant_may_share_the_contact_email(sunrise, carol_record, in_sunrise):
+    child = Client.objects.create(
+        legal_first_name="Kit", legal_last_name="Client", email=carol_record.email,
+        contact_of=carol_record,
+    )  # fmt: skip
+    assert child.pk
+
+
+def test_search_and_filters(alice_browser, carol_record, dave_record, bob):
+    content = alice_browser.get("/practice/clients/", {"q": "carol"}).content.decode()
+    assert "Carol Client" in content and "Dave Client" not in content
+    by_clinician = alice_browser.get("/practice/clients/", {"clinician": bob.pk}).content.decode()
+    assert "Carol Client" in by_clinician and "Dave Client" not in by_clinician
+    inactive = alice_browser.get("/practice/clients/", {"status": "inactive"}).content.decode()
+    assert "No clients match" in inactive
+
+
+def test_the_list_paginates(alice_browser, sunrise, in_sunrise):
+    ClientFactory.create_batch(30)
+    content = alice_browser.get("/practice/clients/").content.decode()
+    assert "Page 1 of 2" in content and "30 clients" in content
+    assert "Page 2 of 2" in alice_browser.get("/practice/clients/?page=2").content.decode()
+
+
+def test_a_clinician_sees_only_their_own_clients(bob_browser, carol_record, dave_record):
+    content = bob_browser.get("/practice/clients/").content.decode()
+    assert "Carol Client" in content and "Dave Client" not in content
+    assert bob_browser.get(f"/practice/clients/{dave_record.pk}/").status_code == 404
+    assert bob_browser.post(f"/practice/clients/{dave_record.pk}/invite/").status_code == 404
+
+
+def test_the_owner_can_grant_a_clinician_practice_wide_access(
+    alice_browser, bob, carol_record, dave_record
+):
+    alice_browser.post("/practice/settings/team/", {"staff": bob.pk, "allowed": "1"})
+    browser = signed_in("sunrise.localhost", bob, url="/practice/sign-in/")
+    assert browser.get(f"/practice/clients/{dave_record.pk}/").status_code == 200
+
+
+def test_a_clinician_cannot_grant_access(bob_browser, bob):
+    assert (
+        bob_browser.post("/practice/settings/team/", {"staff": bob.pk, "allowed": "1"}).status_code
+        == 403
+    )
+
+
+def test_a_biller_sees_demographics_but_not_staff_notes(biller_browser, carol_record):
+    page = biller_browser.get(f"/practice/clients/{carol_record.pk}/").content.decode()
+    assert "Carol" in page and "Prefers afternoon sessions" not in page
+    form = biller_browser.get(f"/practice/clients/{carol_record.pk}/edit/").content.decode()
+    assert 'name="staff_notes"' not in form
+
+
+def test_a_biller_cannot_erase_staff_notes_by_tampering(biller_browser, carol_record, sunrise):
+    biller_browser.post(
+        f"/practice/clients/{carol_record.pk}/edit/",
+        {
+            "legal_first_name": "Carol",
+            "legal_last_name": "Client",
+            "email": carol_record.email,
+            "status": "active",
+            "staff_notes": "",
+        },  # fmt: skip
+    )
+    with schema_context(sunrise.schema_name):
+        assert Client.objects.get(pk=carol_record.pk).staff_notes == "Prefers afternoon sessions."
+
+
+CLIENT_VIEWS = [
+    ("get", "/practice/clients/{pk}/"),
+    ("get", "/practice/clients/{pk}/edit/"),
+    ("post", "/practice/clients/{pk}/invite/"),
+    ("post", "/practice/clients/{pk}/revoke/"),
+    ("post", "/practice/clients/{pk}/unlock/"),
+    ("post", "/practice/clients/{pk}/demographics/"),
+    ("get", "/practice/clients/{pk}/demographics/1/"),
+]
+
+
+@pytest.mark.parametrize("method, url", CLIENT_VIEWS)
+def test_a_sunrise_client_id_is_404_at_harbor(method, url, carol_record, hana_browser):
+    response = getattr(hana_browser, method)(url.format(pk=carol_record.pk))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method, url", [*CLIENT_VIEWS, ("get", "/practice/clients/")])
+def test_clients_and_anonymous_visitors_cannot_reach_client_records(
+    method, url, carol_record, carol_browser
+):
+    for browser in (carol_browser, host_client("sunrise.localhost")):
+        response = getattr(browser, method)(url.format(pk=carol_record.pk))
+        assert response.status_code == 302
+        assert response["Location"].startswith("/practice/sign-in/")
+
+
+def test_harbor_staff_list_shows_no_sunrise_client(hana_browser, carol_record, ivan_record):
+    content = hana_browser.get("/practice/clients/").content.decode()
+    assert "Ivan Client" in content and "Carol" not in content
+
+
+def test_viewing_a_client_writes_an_audit_event(alice_browser, alice, carol_record, sunrise):
+    alice_browser.get(f"/practice/clients/{carol_record.pk}/")
+    with schema_context(sunrise.schema_name):
+        event = AuditEvent.objects.filter(action="client.viewed").get()
+    assert (event.actor_id, event.object_id, event.ip_address) == (
+        alice.pk, str(carol_record.pk), "127.0.0.1",
+    )  # fmt: skip
+
+
+def _queries(browser, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert browser.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_list_and_client_page_queries_stay_constant_from_1_to_500_clients(
+    alice_browser, carol_record, sunrise
+):
+    url = f"/practice/clients/{carol_record.pk}/"
+    few_list, few_detail = (
+        _queries(alice_browser, "/practice/clients/"),
+        _queries(alice_browser, url),
+    )
+    with schema_context(sunrise.schema_name):
+        ClientFactory.create_batch(499)
+    assert _queries(alice_browser, "/practice/clients/") == few_list
+    assert _queries(alice_browser, url) == few_detail

@@ -1,0 +1,127 @@
+"""The practice's shared link: request access, idle sign-out, audit of sign-ins."""
+
+from datetime import timedelta
+
+import time_machine
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from tenant_apps.audit.models import AuditEvent
+from tenant_apps.clients.models import Client
+from tests.conftest import host_client
+from tests.personas import PASSWORD
+
+
+def test_a_new_client_requests_access_and_becomes_a_prospective_record(sunrise):
+    browser = host_client("sunrise.localhost")
+    response = browser.post(
+        "/request-access/",
+        {"first_name": "Nia", "last_name": "Newman", "email": "Nia@Client.test", "phone": ""},
+        follow=True,
+    )
+    assert b"The practice will review your request" in response.content
+    with schema_context(sunrise.schema_name):
+        nia = Client.objects.get(email="nia@client.test")
+        assert nia.status == Client.Status.PROSPECTIVE and nia.user is None
+
+
+def test_asking_again_with_a_known_address_answers_the_same_and_creates_nothing(
+    sunrise, carol_record
+):
+    response = host_client("sunrise.localhost").post(
+        "/request-access/",
+        {"first_name": "X", "last_name": "Y", "email": carol_record.email, "phone": ""},
+        follow=True,
+    )
+    assert b"The practice will review your request" in response.content
+    with schema_context(sunrise.schema_name):
+        assert Client.objects.filter(email=carol_record.email).count() == 1
+
+
+def test_a_request_at_harbor_lands_at_harbor_only(sunrise, harbor):
+    host_client("harbor.localhost").post(
+        "/request-access/", {"first_name": "H", "last_name": "Only", "email": "h@client.test"}
+    )
+    with schema_context(harbor.schema_name):
+        assert Client.objects.filter(email="h@client.test").exists()
+    with schema_context(sunrise.schema_name):
+        assert not Client.objects.filter(email="h@client.test").exists()
+
+
+def test_clients_are_signed_out_after_the_practice_idle_limit(carol_browser, sunrise):
+    with time_machine.travel(timezone.now() + timedelta(minutes=29)):
+        assert carol_browser.get("/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=29 + 31)):
+        response = carol_browser.get("/")
+        assert response.status_code == 302
+        assert b"without activity" in carol_browser.get("/").content
+
+
+def test_the_idle_limit_is_the_practices_choice(carol_browser, sunrise):
+    from tenants.models import Practice
+
+    Practice.objects.filter(pk=sunrise.pk).update(client_idle_timeout_minutes=120)
+    from tenants.hosts import forget_practice
+
+    forget_practice(sunrise.pk)
+    carol_browser.get("/")
+    with time_machine.travel(timezone.now() + timedelta(minutes=90)):
+        assert carol_browser.get("/").status_code == 200
+    assert b'data-idle-seconds="7200"' in carol_browser.get("/").content
+
+
+def test_sign_ins_and_failures_are_audited(carol, sunrise):
+    browser = host_client("sunrise.localhost")
+    browser.post("/sign-in/", {"username": carol.email, "password": "wrong-one-here"})
+    browser.post("/sign-in/", {"username": carol.email, "password": PASSWORD})
+    with schema_context(sunrise.schema_name):
+        actions = list(
+            AuditEvent.objects.filter(object_id=str(carol.pk)).values_list("action", flat=True)
+        )
+    assert "account.sign_in_failed" in actions and "account.signed_in" in actions
+
+
+def test_staff_unlock_a_locked_out_client(carol, carol_record, alice_browser):
+    browser = host_client("sunrise.localhost")
+    for _ in range(5):
+        browser.post("/sign-in/", {"username": carol.email, "password": "nope-nope"})
+    assert (
+        browser.post("/sign-in/", {"username": carol.email, "password": PASSWORD}).status_code
+        == 429
+    )
+    page = alice_browser.get(f"/practice/clients/{carol_record.pk}/").content.decode()
+    assert "Sign-in is locked" in page
+    alice_browser.post(f"/practice/clients/{carol_record.pk}/unlock/")
+    assert (
+        browser.post("/sign-in/", {"username": carol.email, "password": PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_the_owner_browses_and_filters_the_audit_trail(alice_browser, carol_record):
+    alice_browser.get(f"/practice/clients/{carol_record.pk}/")
+    content = alice_browser.get("/practice/audit/", {"action": "client."}).content.decode()
+    assert "client.viewed" in content and "account.signed_in" not in content
+
+
+def test_only_the_owner_sees_the_audit_trail(bob_browser, carol_browser, hana_browser):
+    assert bob_browser.get("/practice/audit/").status_code == 403
+    assert carol_browser.get("/practice/audit/").status_code == 302
+    assert host_client("sunrise.localhost").get("/practice/audit/").status_code == 302
+    harbor_trail = hana_browser.get("/practice/audit/").content.decode()
+    assert "Sunrise" not in harbor_trail
+
+
+def test_nothing_in_the_app_can_edit_or_delete_audit_events(sunrise, alice_browser):
+    import pytest
+    from django.db import DatabaseError, transaction
+
+    alice_browser.get("/practice/")
+    with schema_context(sunrise.schema_name):
+        event = AuditEvent.objects.first()
+        with pytest.raises(ValueError):
+            event.save()
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(action="tampered")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).delete()
