@@ -49,14 +49,22 @@ def capture_template() -> SchemaTemplate:
     env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
     command = [
         _pg_dump_path(),
-        "--host", str(db.get("HOST") or "127.0.0.1"),
-        "--port", str(db.get("PORT") or 5432),
-        "--username", str(db.get("USER") or "postgres"),
-        "--dbname", str(db["NAME"]),
-        "--schema", settings.TENANT_BASE_SCHEMA,
-        "--no-owner", "--no-privileges", "--no-comments",
-        "--inserts", "--rows-per-insert=1000",
-    ]  # fmt: skip
+        "--host",
+        str(db.get("HOST") or "127.0.0.1"),
+        "--port",
+        str(db.get("PORT") or 5432),
+        "--username",
+        str(db.get("USER") or "postgres"),
+        "--dbname",
+        str(db["NAME"]),
+        "--schema",
+        settings.TENANT_BASE_SCHEMA,
+        "--no-owner",
+        "--no-privileges",
+        "--no-comments",
+        "--inserts",
+        "--rows-per-insert=1000",
+    ]
     dump = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     script = _to_template_script(dump, settings.TENANT_BASE_SCHEMA)
     connection.set_schema_to_public()

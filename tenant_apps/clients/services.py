@@ -299,8 +299,9 @@ def demographic_changes(demographic_request: DemographicRequest) -> list[dict[st
         current, proposed = _current_value(client, field), str(submitted[field] or "")
         if current != proposed:
             label = getattr(Client._meta.get_field(field), "verbose_name", field)
-            changes.append({"field": field, "label": str(label), "current": current,
-                            "proposed": proposed})  # fmt: skip
+            changes.append(
+                {"field": field, "label": str(label), "current": current, "proposed": proposed}
+            )
     return changes
 
 

@@ -26,8 +26,10 @@ def test_the_owner_adds_a_client_and_the_phone_is_formatted(alice_browser, sunri
     with schema_context(sunrise.schema_name):
         hazel = Client.objects.get(legal_last_name="Brook")
     assert (hazel.email, hazel.mobile_phone, hazel.country) == (
-        "hazel@client.test", "+12125550188", "US",
-    )  # fmt: skip
+        "hazel@client.test",
+        "+12125550188",
+        "US",
+    )
 
 
 def test_a_bad_phone_keeps_everything_typed(alice_browser):
@@ -47,9 +49,11 @@ def test_two_clients_cannot_share_a_portal_email(alice_browser, carol_record):
 
 def test_a_dependant_may_share_the_contact_email(sunrise, carol_record, in_sunrise):
     child = Client.objects.create(
-        legal_first_name="Kit", legal_last_name="Client", email=carol_record.email,
+        legal_first_name="Kit",
+        legal_last_name="Client",
+        email=carol_record.email,
         contact_of=carol_record,
-    )  # fmt: skip
+    )
     assert child.pk
 
 
@@ -107,7 +111,7 @@ def test_a_biller_cannot_erase_staff_notes_by_tampering(biller_browser, carol_re
             "email": carol_record.email,
             "status": "active",
             "staff_notes": "",
-        },  # fmt: skip
+        },
     )
     with schema_context(sunrise.schema_name):
         assert Client.objects.get(pk=carol_record.pk).staff_notes == "Prefers afternoon sessions."
@@ -150,8 +154,10 @@ def test_viewing_a_client_writes_an_audit_event(alice_browser, alice, carol_reco
     with schema_context(sunrise.schema_name):
         event = AuditEvent.objects.filter(action="client.viewed").get()
     assert (event.actor_id, event.object_id, event.ip_address) == (
-        alice.pk, str(carol_record.pk), "127.0.0.1",
-    )  # fmt: skip
+        alice.pk,
+        str(carol_record.pk),
+        "127.0.0.1",
+    )
 
 
 def _queries(browser, url):

@@ -89,12 +89,17 @@ def test_it_refuses_a_taken_or_invalid_slug_before_creating_anything(sunrise):
 def test_the_command_provisions_a_practice(db, capsys):
     call_command(
         "provision_practice",
-        "--name", "Cedar Counseling",
-        "--slug", "cedar",
-        "--owner-email", "owner@cedar.test",
-        "--plan", "professional",
-        "--time-zone", "America/New_York",
-    )  # fmt: skip
+        "--name",
+        "Cedar Counseling",
+        "--slug",
+        "cedar",
+        "--owner-email",
+        "owner@cedar.test",
+        "--plan",
+        "professional",
+        "--time-zone",
+        "America/New_York",
+    )
     assert "http://cedar.localhost:8000/" in capsys.readouterr().out
     assert Practice.objects.get(domains__domain="cedar.localhost").name == "Cedar Counseling"
 
