@@ -30,9 +30,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         migrate_template_schema(verbosity=0)
         provision_test_practice(
-            "Sunrise Therapy", "sunrise", Plan.PROFESSIONAL, "America/New_York",
+            "Sunrise Therapy",
+            "sunrise",
+            Plan.PROFESSIONAL,
+            "America/New_York",
             personas.SUNRISE_PEOPLE,
-        )  # fmt: skip
+        )
         provision_test_practice(
             "Harbor Counseling", "harbor", Plan.STARTER, "Europe/London", personas.HARBOR_PEOPLE
         )
