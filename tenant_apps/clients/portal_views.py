@@ -6,11 +6,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenant_apps.accounts.access import acting_user, client_required
+from tenant_apps.accounts.models import User
 from tenant_apps.clients import selectors, services
 from tenant_apps.clients.forms import AccessRequestForm, ClientSetPasswordForm, DemographicsForm
+from tenant_apps.clients.models import DemographicRequest
+from tenant_apps.portal.registry import PortalTask
 
 ACCESS_REQUESTED_MESSAGE = (
     "Thank you. The practice will review your request and email you an invitation."
@@ -121,3 +125,17 @@ def demographics_draft(request: HttpRequest, pk: str) -> HttpResponse:
     return JsonResponse(
         {"saved_at": saved.draft_saved_at.isoformat() if saved.draft_saved_at else None}
     )
+
+
+def demographic_tasks(user: User) -> list[PortalTask]:
+    """Open demographic requests, for the portal home's list of what is waiting."""
+    requests = DemographicRequest.objects.filter(
+        client__user=user, status=DemographicRequest.Status.PENDING
+    ).only("pk")
+    return [
+        PortalTask(
+            label="Review and update your information",
+            url=reverse("client_portal:demographics", args=[item.pk]),
+        )
+        for item in requests
+    ]

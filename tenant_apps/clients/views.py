@@ -13,6 +13,7 @@ from tenant_apps.audit.services import record_event
 from tenant_apps.clients import selectors, services
 from tenant_apps.clients.forms import ClientFilterForm, ClientForm
 from tenant_apps.clients.models import Client, DemographicRequest
+from tenant_apps.clients.panels import panels_for
 
 PAGE_SIZE = 25
 
@@ -100,6 +101,7 @@ def client_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "demographic_requests": client.demographic_requests.select_related("requested_by"),
             "show_notes": user.role != Role.BILLER,
             "locked_out": _is_locked_out(client),
+            "panels": panels_for(request, user, client),
         },
     )
 

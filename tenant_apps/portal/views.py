@@ -3,12 +3,10 @@
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 
 from tenant_apps.accounts.access import acting_user, client_required
 from tenant_apps.accounts.forms import ClientSignInForm
-from tenant_apps.accounts.models import User
-from tenant_apps.clients.models import DemographicRequest
+from tenant_apps.portal import registry
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -21,29 +19,16 @@ def landing(request: HttpRequest) -> HttpResponse:
 @client_required
 def client_home(request: HttpRequest) -> HttpResponse:
     practice = request.tenant  # type: ignore[attr-defined]
+    user = acting_user(request)
     return render(
         request,
         "portal/home.html",
         {
             "show_appointments": practice.booking_available,
-            "tasks": portal_tasks(acting_user(request)),
+            "sections": registry.sections_for(request, user),
+            "tasks": registry.tasks_for(user),
         },
     )
-
-
-def portal_tasks(user: User) -> list[dict[str, str]]:
-    """What the practice is waiting for from this client, newest first."""
-    tasks = []
-    for demographic_request in DemographicRequest.objects.filter(
-        client__user=user, status=DemographicRequest.Status.PENDING
-    ).only("pk"):
-        tasks.append(
-            {
-                "label": "Review and update your information",
-                "url": reverse("client_portal:demographics", args=[demographic_request.pk]),
-            }
-        )
-    return tasks
 
 
 class ClientSignInView(auth_views.LoginView):
