@@ -1,0 +1,75 @@
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from tenant_apps.accounts.models import Role, User
+from tenant_apps.clients.models import Client, PortalInvitation
+from tests.factories import ClientFactory
+
+
+def test_bulk_invite_sends_one_invitation_each_and_reports_skips(
+    alice_browser, sunrise, django_capture_on_commit_callbacks
+):
+    with schema_context(sunrise.schema_name):
+        with_email = ClientFactory.create_batch(3)
+        without_email = ClientFactory(email="")
+    ids = [c.pk for c in [*with_email, without_email]]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_browser.post("/practice/clients/", {"client": ids}, follow=True)
+    assert b"Invitations sent: 3. Skipped: 1." in response.content
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in with_email)
+    with schema_context(sunrise.schema_name):
+        assert PortalInvitation.objects.count() == 3
+
+
+def test_bulk_invite_ignores_ids_the_clinician_cannot_see(
+    bob_browser, sunrise, bob, django_capture_on_commit_callbacks
+):
+    with schema_context(sunrise.schema_name):
+        own = ClientFactory(assigned_clinician=bob)
+        other = ClientFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        bob_browser.post("/practice/clients/", {"client": [own.pk, other.pk, "x"]})
+    assert [m.to for m in mail.outbox] == [[own.email]]
+
+
+def test_bulk_invite_at_harbor_cannot_touch_sunrise_clients(
+    hana_browser, sunrise, django_capture_on_commit_callbacks
+):
+    with schema_context(sunrise.schema_name):
+        target = ClientFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        hana_browser.post("/practice/clients/", {"client": [target.pk]})
+    assert mail.outbox == []
+    with schema_context(sunrise.schema_name):
+        assert not Client.objects.get(pk=target.pk).invitations.exists()
+
+
+def test_the_owner_invites_a_team_member(
+    alice_browser, sunrise, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_browser.post(
+            "/practice/settings/team/",
+            {"full_name": "Gus Grant", "email": "Gus@Sunrise.test", "role": Role.BILLER},
+        )
+    assert response.status_code == 302
+    with schema_context(sunrise.schema_name):
+        gus = User.objects.get(email="gus@sunrise.test")
+    assert gus.role == Role.BILLER and not gus.has_usable_password()
+    assert "/practice/welcome/" in mail.outbox[0].body
+
+
+def test_an_existing_address_is_refused_with_a_reason(alice_browser, bob):
+    response = alice_browser.post(
+        "/practice/settings/team/", {"full_name": "Bob", "email": bob.email, "role": Role.CLINICIAN}
+    )
+    assert b"already uses this email address" in response.content
+
+
+def test_only_the_owner_manages_the_team(bob_browser, carol_browser, hana_browser, bob):
+    assert bob_browser.get("/practice/settings/team/").status_code == 403
+    assert carol_browser.get("/practice/settings/team/").status_code == 302
+    assert (
+        hana_browser.post("/practice/settings/team/", {"staff": bob.pk, "allowed": "1"}).status_code
+        == 404
+    )
