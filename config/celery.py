@@ -10,6 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = CeleryApp("swasth")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Workers log through Django's LOGGING, which puts the practice schema on every record; Celery's
+# own root handler would drop it, and a delivery id alone names a row in every practice.
+app.conf.worker_hijack_root_logger = False
 app.autodiscover_tasks()
 
 

@@ -27,6 +27,14 @@ from tests.practices import drop_practice, provision_test_practice
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
     from tenants.template import migrate_template_schema
 
+    name = connection.settings_dict["NAME"]
+    if not str(name).startswith("test_"):
+        # pytest-django creates a test database only when a selected test asks for `db`; a
+        # selection of committed-data tests alone would otherwise write to the real one.
+        raise RuntimeError(
+            f"Refusing to provision test practices in database {name!r}: select at least one "
+            "test that uses the `db` fixture, so that pytest-django creates the test database."
+        )
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         migrate_template_schema(verbosity=0)
         provision_test_practice(
@@ -152,7 +160,9 @@ def hana_browser(hana: User) -> Client:
 
 
 @pytest.fixture
-def committed_practice(django_db_blocker: pytest.FixtureRequest) -> Iterator[Practice]:
+def committed_practice(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[Practice]:
     """A practice committed to the database for tests that need several connections."""
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         practice = provision_test_practice(
