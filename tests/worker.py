@@ -10,11 +10,12 @@ import contextlib
 import email
 import email.policy
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import quote
 
 import redis
 from django.conf import settings
+from kombu import Connection
 
 from config.celery import app
 
@@ -115,6 +117,43 @@ class Worker:
                 self.process.wait(timeout=SHUTDOWN_TIMEOUT)
         _forget_queue(self.queue)
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a lost host or the OOM killer would:
+        no warm shutdown, nothing acknowledged or handed back. Its queue stays on the broker,
+        so that a new worker started with `queue=` can take over."""
+        pool = _descendants(self.process.pid)
+        # The main process first: a prefork parent that saw a child die would hand its task
+        # back at once (reject_on_worker_lost), which is a gentler death than this one.
+        for pid in [self.process.pid, *pool]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=SHUTDOWN_TIMEOUT)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            children.extend(int(child) for child in (task / "children").read_text().split())
+    return [descendant for child in children for descendant in (child, *_descendants(child))]
+
+
+def restore_unacknowledged() -> int:
+    """Put the messages that dead workers took and never acknowledged back on their queues;
+    return how many there were.
+
+    The Redis transport does this by itself once such a message is older than the visibility
+    timeout (an hour: config/settings/services.py). A test cannot wait that long, so this runs
+    the transport's own restore with a timeout of zero. Call it while no worker is running on
+    the test broker, or the message a live worker is busy with would be handed out again.
+    """
+    options = {**app.conf.broker_transport_options, "visibility_timeout": 0}
+    with Connection(app.conf.broker_url, transport_options=options) as broker:
+        channel: Any = broker.default_channel
+        before = channel.client.hlen(channel.unacked_key)
+        channel.qos.restore_visible(num=None, interval=1)
+        return int(before - channel.client.hlen(channel.unacked_key))
+
 
 def _written(path: Path) -> bool:
     """Whether the file backend has finished `path`: it ends each message with a separator."""
@@ -138,6 +177,11 @@ def _forget_queue(queue: str) -> None:
     try:
         for key in broker.scan_iter(match=f"*{queue}*"):
             broker.delete(key)
+        # Messages a killed worker of this queue took and never acknowledged.
+        for tag, payload in broker.hscan_iter("unacked"):
+            if name in payload:
+                broker.hdel("unacked", tag)
+                broker.zrem("unacked_index", tag)
         for key in broker.scan_iter(match="_kombu.binding*"):
             kind = broker.type(key)
             if kind == b"set":
@@ -152,15 +196,24 @@ def _forget_queue(queue: str) -> None:
         broker.close()
 
 
-def start_worker(directory: Path) -> Worker:
+def start_worker(
+    directory: Path,
+    *,
+    queue: str | None = None,
+    outbox: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Worker:
     """Start `celery -A config worker` on a new queue and wait until it is ready.
 
     The worker uses this process's database (the pytest one) and broker, runs tasks for real
-    (not eagerly) in one process, and writes emails to `directory/outbox`.
+    (not eagerly) in one process, and writes emails to `directory/outbox`. A worker that takes
+    over from a killed one is given that one's `queue` and `outbox`; `environment` adds to or
+    overrides the worker's environment (tests/mail_backends.py reads some).
     """
-    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
-    outbox = directory / "outbox"
-    outbox.mkdir()
+    queue = queue or f"test-worker-{uuid.uuid4().hex[:12]}"
+    if outbox is None:
+        outbox = directory / "outbox"
+        outbox.mkdir()
     log_path = directory / "worker.log"
     environment = {
         **os.environ,
@@ -175,6 +228,7 @@ def start_worker(directory: Path) -> Worker:
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(outbox),
         "LOG_LEVEL": "INFO",
+        **(environment or {}),
     }
     command = [
         sys.executable,
@@ -213,13 +267,14 @@ def start_worker(directory: Path) -> Worker:
 
 
 @contextlib.contextmanager
-def tasks_sent_to(worker: Worker) -> Iterator[None]:
+def tasks_sent_to(worker: Worker | str) -> Iterator[None]:
     """Within the block, tasks this process enqueues go through the broker to `worker`'s
-    queue instead of running in-process."""
+    queue instead of running in-process. Given a queue's name instead, they wait there for a
+    worker that `start_worker(..., queue=)` starts later."""
     conf: Any = app.conf
     saved = conf.task_always_eager, conf.task_default_queue
     conf.task_always_eager = False
-    conf.task_default_queue = worker.queue
+    conf.task_default_queue = worker if isinstance(worker, str) else worker.queue
     try:
         yield
     finally:

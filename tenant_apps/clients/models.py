@@ -1,5 +1,5 @@
+import base64
 import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from tenant_apps.accounts.models import normalize_email
 
@@ -110,6 +111,10 @@ class PortalInvitation(models.Model):
 
     Only a hash of the token is stored, and only once the email is built: the raw token
     exists in the email alone. A newer invitation supersedes older ones.
+
+    The token is derived (a keyed HMAC of the invitation's id and creation time), not random:
+    delivery is at-least-once, and a worker killed after the mail server took the message but
+    before the commit sends it again. The second copy then carries the same working link.
     """
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
@@ -134,7 +139,12 @@ class PortalInvitation(models.Model):
         return timezone.now() + INVITATION_LIFETIME
 
     def issue_token(self) -> str:
-        raw = secrets.token_urlsafe(32)
+        digest = salted_hmac(
+            "tenant_apps.clients.PortalInvitation",
+            f"{self.pk}:{self.created_at.isoformat()}",
+            algorithm="sha256",
+        ).digest()
+        raw = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         self.token_hash = hash_token(raw)
         self.save(update_fields=["token_hash"])
         return raw

@@ -1,5 +1,7 @@
+import hashlib
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 
 class EmailDelivery(models.Model):
@@ -30,3 +32,8 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+    def message_id(self) -> str:
+        schema = getattr(connection, "schema_name", "public")
+        digest = hashlib.sha256(f"{schema}:{self.key}".encode()).hexdigest()
+        return f"<{digest[:40]}@{settings.PLATFORM_DOMAIN}>"

@@ -39,6 +39,9 @@ def deliver_email(self: object, delivery_id: int) -> bool:
             delivery.save(update_fields=["attempts", "skipped_at"])
             logger.info("Email delivery %s had nothing left to send", delivery_id)
             return False
+        # One Message-ID per delivery: if a crash makes us send again, receiving systems that
+        # deduplicate can tell the copies are one message.
+        message.extra_headers["Message-ID"] = delivery.message_id()
         message.send()
         delivery.sent_at = timezone.now()
         delivery.save(update_fields=["attempts", "sent_at"])

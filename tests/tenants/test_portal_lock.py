@@ -136,7 +136,9 @@ def _claim_in_own_connection(practice_pk, slug, barrier, results):
         connections.close_all()
 
 
-def test_two_practices_claiming_one_slug_at_once_exactly_one_wins(django_db_setup, django_db_blocker):
+def test_two_practices_claiming_one_slug_at_once_exactly_one_wins(
+    django_db_setup, django_db_blocker
+):
     from tests.practices import drop_practice, provision_test_practice
 
     with django_db_blocker.unblock():
