@@ -40,6 +40,7 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
             "show_address_to_clients",
             "cancellation_policy",
             "cancellation_notice_hours",
+            "client_idle_timeout_minutes",
         ]
         labels = {
             "name": "Practice name",
@@ -50,6 +51,7 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
             "name": "Shown at the top of your Client Portal.",
             "phone": "Include the area code; we format it for you.",
             "cancellation_notice_hours": "How long before an appointment clients must cancel.",
+            "client_idle_timeout_minutes": "Between 15 and 120; clients get a warning first.",
         }
         widgets = {"cancellation_policy": forms.Textarea(attrs={"rows": 4})}
 

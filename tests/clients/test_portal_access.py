@@ -125,3 +125,28 @@ def test_nothing_in_the_app_can_edit_or_delete_audit_events(sunrise, alice_brows
             AuditEvent.objects.filter(pk=event.pk).update(action="tampered")
         with pytest.raises(DatabaseError), transaction.atomic():
             AuditEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_a_biller_cannot_see_the_audit_trail_or_the_team(biller_browser):
+    assert biller_browser.get("/practice/audit/").status_code == 403
+    assert biller_browser.get("/practice/settings/team/").status_code == 403
+
+
+def test_an_invitation_link_from_sunrise_does_nothing_at_harbor(
+    erin_record, sunrise, alice, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.core import mail
+
+    from tenant_apps.clients.services import invite_client
+
+    with django_capture_on_commit_callbacks(execute=True), schema_context(sunrise.schema_name):
+        invite_client(erin_record, actor=alice)
+    path = re.search(r":8000(/welcome/\S+/)", mail.outbox[-1].body).group(1)
+    harbor = host_client("harbor.localhost")
+    assert harbor.get(path).status_code == 410
+    password = "river-stone-lantern-42"
+    response = harbor.post(path, {"new_password1": password, "new_password2": password})
+    assert response.status_code == 410
+    assert host_client("sunrise.localhost").get(path).status_code == 200

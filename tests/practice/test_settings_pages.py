@@ -21,6 +21,7 @@ VALID_DETAILS = {
     "show_address_to_clients": "on",
     "cancellation_policy": "Cancel 48 hours ahead, please.",
     "cancellation_notice_hours": "48",
+    "client_idle_timeout_minutes": "30",
 }
 
 
@@ -190,3 +191,13 @@ def test_the_workspace_home_shows_the_menu_and_portal_link(alice_browser):
 def test_signed_in_staff_at_harbor_cannot_see_sunrise(alice, hana_browser):
     content = hana_browser.get("/practice/").content.decode()
     assert "Harbor Counseling" in content and "Sunrise" not in content
+
+
+def test_the_owner_chooses_the_client_idle_limit_within_bounds(alice_browser, sunrise):
+    response = alice_browser.post(
+        DETAILS_URL, {**VALID_DETAILS, "client_idle_timeout_minutes": "10"}
+    )
+    assert b"greater than or equal to 15" in response.content
+    alice_browser.post(DETAILS_URL, {**VALID_DETAILS, "client_idle_timeout_minutes": "45"})
+    sunrise.refresh_from_db()
+    assert sunrise.client_idle_timeout_minutes == 45
