@@ -60,3 +60,10 @@ STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
 if IS_PRODUCTION:
     STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET")
+# Appointment reminders: every 5 minutes each practice queues the reminders that have come due
+# (tenant_apps/booking). A periodic scan rather than a countdown per appointment, because Redis
+# redelivers countdowns longer than the broker's visibility timeout.
+CELERY_BEAT_SCHEDULE["booking-appointment-reminders"] = {
+    "task": "tenant_apps.booking.tasks.queue_reminders_everywhere",
+    "schedule": 5 * 60,
+}

@@ -10,6 +10,7 @@ SHARED_APPS = [
     "tenants",
     "django.contrib.postgres",
     "shared_apps.plans",
+    "shared_apps.pg_extensions",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "tenant_apps.accounts",
@@ -33,6 +34,7 @@ TENANT_APPS = [
     "tenant_apps.practice",
     "tenant_apps.portal",
     "tenant_apps.clients",
+    "tenant_apps.booking",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

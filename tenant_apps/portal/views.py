@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from tenant_apps.accounts.access import acting_user, client_required
 from tenant_apps.accounts.forms import ClientSignInForm
+from tenant_apps.booking.access import online_booking_enabled
 from tenant_apps.portal import registry
 
 
@@ -24,7 +25,7 @@ def client_home(request: HttpRequest) -> HttpResponse:
         request,
         "portal/home.html",
         {
-            "show_appointments": practice.booking_available,
+            "show_appointments": online_booking_enabled(practice),
             "sections": registry.sections_for(request, user),
             "tasks": registry.tasks_for(user),
         },

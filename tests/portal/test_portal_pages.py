@@ -23,9 +23,15 @@ def test_the_home_has_documents_and_billing_with_empty_states(ivan):
     assert "Appointments" not in content
 
 
-def test_appointments_appear_on_the_professional_plan(carol_browser):
-    content = carol_browser.get("/").content.decode()
-    assert "Appointments" in content
+def test_appointments_appear_on_the_professional_plan_once_booking_is_on(carol_browser, sunrise):
+    from django_tenants.utils import schema_context
+
+    from tenant_apps.booking.models import BookingSettings
+
+    assert "Appointments" not in carol_browser.get("/").content.decode()
+    with schema_context(sunrise.schema_name):
+        BookingSettings.objects.update_or_create(singleton=True, defaults={"enabled": True})
+    assert "Appointments" in carol_browser.get("/").content.decode()
 
 
 def test_a_client_sees_only_their_own_name(carol_browser):

@@ -113,6 +113,13 @@ def test_changing_the_plan_turns_booking_on_at_once(console, harbor, sunrise, iv
     from tests.conftest import signed_in
 
     browser = signed_in("harbor.localhost", ivan, url="/sign-in/")
+    # The plan makes booking available; the practice still switches it on itself.
+    from django_tenants.utils import schema_context
+
+    from tenant_apps.booking.models import BookingSettings
+
+    with schema_context(harbor.schema_name):
+        BookingSettings.objects.update_or_create(singleton=True, defaults={"enabled": True})
     assert b"Appointments" in browser.get("/").content
     assert AuditEvent.objects.filter(action="practice.plan_changed").exists()
 
