@@ -99,7 +99,8 @@ class Practice(TenantMixin):
 
     @property
     def booking_available(self) -> bool:
-        """Whether the plan includes online booking (the practice's own switch comes later)."""
+        """Whether the plan includes online booking; the practice also switches it on itself
+        (tenant_apps.booking.access.online_booking_enabled)."""
         return self.has_feature(Feature.ONLINE_BOOKING)
 
     @property

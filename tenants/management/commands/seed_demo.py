@@ -1,6 +1,7 @@
 """Demo data: two practices with made-up people, for trying the product by hand."""
 
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -9,6 +10,8 @@ from django_tenants.utils import schema_context
 
 from shared_apps.plans.models import Plan
 from tenant_apps.accounts.models import Role, User
+from tenant_apps.booking.models import BookableService, BookingSettings, Location, WorkingHours
+from tenant_apps.clients.models import Client
 from tenants.hosts import host_for_slug, platform_url
 from tenants.models import Domain, Practice
 from tenants.services import provision_practice
@@ -109,12 +112,50 @@ class Command(BaseCommand):
             ),
         )
         with schema_context(practice.schema_name):
+            users = {}
             for email, full_name, role in demo.people:
                 user = User.objects.filter(email=email).first() or User.objects.create_user(
                     email, full_name=full_name, role=role
                 )
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+                users[email] = user
+            clinician = next(u for u in users.values() if u.role == Role.CLINICIAN)
+            for user in users.values():
+                if user.role == Role.CLIENT:
+                    first, last = user.full_name.split(" ", 1)
+                    Client.objects.get_or_create(
+                        user=user,
+                        defaults={
+                            "legal_first_name": first,
+                            "legal_last_name": last,
+                            "email": user.email,
+                            "assigned_clinician": clinician,
+                        },
+                    )
+            if demo.plan == Plan.PROFESSIONAL:
+                self._open_online_booking(clinician)
+
+    def _open_online_booking(self, clinician: User) -> None:
+        """Booking on, one instant and one on-request service, weekday hours."""
+        settings_row, _ = BookingSettings.objects.get_or_create(singleton=True)
+        settings_row.enabled = True
+        settings_row.save()
+        for name, mode, location in (
+            ("Individual therapy (50 min)", BookableService.Mode.INSTANT, Location.OFFICE),
+            ("First consultation (telehealth)", BookableService.Mode.REQUEST, Location.TELEHEALTH),
+        ):
+            service, _ = BookableService.objects.get_or_create(
+                name=name,
+                defaults={"duration_minutes": 50, "fee": 15000, "mode": mode, "location": location},
+            )
+            service.clinicians.add(clinician)
+        for weekday in range(5):
+            WorkingHours.objects.get_or_create(
+                clinician=clinician,
+                weekday=weekday,
+                defaults={"start_time": time(9), "end_time": time(17)},
+            )
 
     def _print_summary(self) -> None:
         out = self.stdout.write
