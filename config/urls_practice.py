@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from tenant_apps.booking.urls import portal_urlpatterns as booking_portal_urlpatterns
 from tenant_apps.clients.urls import portal_urlpatterns as client_portal_urlpatterns
+from tenant_apps.documents.urls import portal_urlpatterns as document_portal_urlpatterns
 from tenant_apps.practice.urls import account_urlpatterns
 
 urlpatterns = [
@@ -16,9 +17,11 @@ urlpatterns = [
     ),
     path("practice/clients/", include("tenant_apps.clients.urls")),
     path("practice/audit/", include("tenant_apps.audit.urls")),
+    path("practice/documents/", include("tenant_apps.documents.urls")),
     path("practice/", include("tenant_apps.practice.urls")),
     path("practice/", include("tenant_apps.booking.urls")),
     path("", include(client_portal_urlpatterns)),
     path("", include(booking_portal_urlpatterns)),
+    path("documents/", include(document_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),
 ]

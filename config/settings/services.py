@@ -67,3 +67,23 @@ CELERY_BEAT_SCHEDULE["booking-appointment-reminders"] = {
     "task": "tenant_apps.booking.tasks.queue_reminders_everywhere",
     "schedule": 5 * 60,
 }
+
+# Documents shared with clients: private storage, never a public URL (tenant_apps/documents).
+# "filesystem" keeps files under DOCUMENTS_ROOT; "s3" uses an S3-compatible bucket through
+# django-storages, with keys under a per-practice prefix and private ACLs.
+DOCUMENTS_STORAGE_KIND: str = env.str(
+    "DOCUMENTS_STORAGE", default="s3" if IS_PRODUCTION else "filesystem"
+)
+DOCUMENTS_ROOT: str = env.str("DOCUMENTS_ROOT", default="")
+DOCUMENTS_S3_BUCKET: str = env.str("DOCUMENTS_S3_BUCKET", default="")
+DOCUMENTS_S3_ENDPOINT_URL: str = env.str("DOCUMENTS_S3_ENDPOINT_URL", default="")
+DOCUMENTS_S3_REGION: str = env.str("DOCUMENTS_S3_REGION", default="")
+DOCUMENTS_S3_ACCESS_KEY: str = env.str("DOCUMENTS_S3_ACCESS_KEY", default="")
+DOCUMENTS_S3_SECRET_KEY: str = env.str("DOCUMENTS_S3_SECRET_KEY", default="")
+# Answer downloads with a redirect to a signed URL (S3 only) instead of streaming the bytes.
+DOCUMENTS_SIGNED_URLS: bool = env.bool("DOCUMENTS_SIGNED_URLS", default=False)
+DOCUMENTS_SIGNED_URL_SECONDS = 60
+DOCUMENTS_MAX_FILE_BYTES: int = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 * 1024 * 1024)
+DOCUMENTS_DEFAULT_QUOTA_BYTES: int = env.int(
+    "DOCUMENTS_DEFAULT_QUOTA_BYTES", default=5 * 1024 * 1024 * 1024
+)
