@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tenant_apps.billing.urls import portal_urlpatterns as billing_portal_urlpatterns
 from tenant_apps.booking.urls import portal_urlpatterns as booking_portal_urlpatterns
 from tenant_apps.clients.urls import portal_urlpatterns as client_portal_urlpatterns
 from tenant_apps.documents.urls import portal_urlpatterns as document_portal_urlpatterns
@@ -17,10 +18,12 @@ urlpatterns = [
     ),
     path("practice/clients/", include("tenant_apps.clients.urls")),
     path("practice/audit/", include("tenant_apps.audit.urls")),
+    path("practice/billing/", include("tenant_apps.billing.urls")),
     path("practice/documents/", include("tenant_apps.documents.urls")),
     path("practice/", include("tenant_apps.practice.urls")),
     path("practice/", include("tenant_apps.booking.urls")),
     path("", include(client_portal_urlpatterns)),
+    path("", include(billing_portal_urlpatterns)),
     path("", include(booking_portal_urlpatterns)),
     path("documents/", include(document_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),

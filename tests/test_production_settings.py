@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "a-long-random-production-secret-for-this-test-only",
     "STRIPE_SECRET_KEY": "sk_test_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "BILLING_FIELD_KEY": "a-long-random-billing-key-for-this-test-only",
     "PLATFORM_DOMAIN": "swasth.example",
 }
 
@@ -36,7 +37,8 @@ def test_production_settings_load_with_every_secret():
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+    "missing",
+    ["DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "BILLING_FIELD_KEY"],
 )
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -87,3 +87,17 @@ DOCUMENTS_MAX_FILE_BYTES: int = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 *
 DOCUMENTS_DEFAULT_QUOTA_BYTES: int = env.int(
     "DOCUMENTS_DEFAULT_QUOTA_BYTES", default=5 * 1024 * 1024 * 1024
 )
+
+# Billing: the key that encrypts tax ids at rest (any long random string; see
+# tenant_apps/billing/crypto.py), and optionally the full CMS ICD-10-CM list to validate against.
+if IS_PRODUCTION:
+    BILLING_FIELD_KEY: str = env.str("BILLING_FIELD_KEY")
+else:
+    BILLING_FIELD_KEY = env.str("BILLING_FIELD_KEY", default="insecure-development-billing-key")
+BILLING_ICD10CM_FILE: str = env.str("BILLING_ICD10CM_FILE", default="")
+# Every 15 minutes each practice checks whether its monthly statements are due (midnight of
+# its chosen day, in its own zone; zones with :30 and :45 offsets included).
+CELERY_BEAT_SCHEDULE["billing-monthly-statements"] = {
+    "task": "tenant_apps.billing.tasks.dispatch_monthly_statements",
+    "schedule": 15 * 60,
+}

@@ -34,6 +34,7 @@ TENANT_APPS = [
     "tenant_apps.practice",
     "tenant_apps.portal",
     "tenant_apps.clients",
+    "tenant_apps.billing",
     "tenant_apps.documents",
     "tenant_apps.booking",
 ]

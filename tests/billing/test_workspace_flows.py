@@ -1,0 +1,158 @@
+"""The workspace forms: amounts typed in major units, codes validated, errors that keep what
+was typed, and masked tax ids."""
+
+import re
+
+from django_tenants.utils import schema_context
+
+from tenant_apps.billing import selectors
+from tenant_apps.billing.models import BillingProfile, Invoice, Service
+from tenants.models import Practice
+
+HOST = "sunrise.localhost"
+
+
+def test_a_biller_adds_a_service_and_a_bad_cpt_code_is_explained(sunrise, biller_browser):
+    bad = biller_browser.post(
+        "/practice/billing/services/new/",
+        {"name": "Intake", "cpt_code": "9079", "default_duration_minutes": 60, "fee": "200.00"},
+        HTTP_HOST=HOST,
+    )
+    assert bad.status_code == 200
+    text = bad.content.decode()
+    assert "is not a CPT code" in text and 'value="Intake"' in text
+
+    good = biller_browser.post(
+        "/practice/billing/services/new/",
+        {"name": "Intake", "cpt_code": "90791", "default_duration_minutes": 60, "fee": "200.00"},
+        HTTP_HOST=HOST,
+    )
+    assert good.status_code == 302
+    with schema_context(sunrise.schema_name):
+        service = Service.objects.get()
+    assert (service.fee, service.cpt_code) == (20000, "90791")
+
+
+def test_the_profile_validates_npis_and_masks_the_tax_id(sunrise, alice_browser):
+    form = {
+        "legal_name": "Sunrise Therapy PLLC",
+        "tax_id_kind": "ein",
+        "tax_id": "12-3456789",
+        "npi_individual": "1234567890",
+        "npi_organization": "",
+        "taxonomy_code": "",
+        "tax_rate_basis_points": 0,
+        "payment_terms_days": 30,
+        "statement_day": 1,
+        "currency": "USD",
+    }
+    bad = alice_browser.post("/practice/billing/profile/", form, HTTP_HOST=HOST)
+    assert "check digit does not match" in bad.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert BillingProfile.load().tax_id_encrypted == ""
+
+    form["npi_individual"] = "1234567893"
+    assert alice_browser.post("/practice/billing/profile/", form, HTTP_HOST=HOST).status_code == 302
+    page = alice_browser.get("/practice/billing/profile/", HTTP_HOST=HOST).content.decode()
+    assert "••-•••6789" in page
+    # The stored value is never sent back, not even in the form field.
+    assert "12-3456789" not in page
+    tax_id_input = re.search(r'<input[^>]*id="id_tax_id"[^>]*>', page)
+    assert tax_id_input is not None and "value=" not in tax_id_input[0]
+
+
+def test_the_currency_cannot_change_once_the_ledger_has_entries(
+    sunrise, alice_browser, carol_record
+):
+    from tests.billing.conftest import issue
+
+    with schema_context(sunrise.schema_name):
+        issue(carol_record)
+    response = alice_browser.post(
+        "/practice/billing/profile/",
+        {
+            "tax_id_kind": "ein",
+            "tax_rate_basis_points": 0,
+            "payment_terms_days": 30,
+            "statement_day": 1,
+            "currency": "JPY",
+        },
+        HTTP_HOST=HOST,
+    )
+    assert "cannot change once invoices or payments exist" in response.content.decode()
+    assert Practice.objects.get(pk=sunrise.pk).currency == "USD"
+
+
+def test_an_invoice_is_made_issued_and_paid_through_the_forms(
+    sunrise, biller_browser, carol_record
+):
+    with schema_context(sunrise.schema_name):
+        service = Service.objects.create(name="Therapy", fee=15000, cpt_code="90834")
+    lines = {
+        "lines-TOTAL_FORMS": 2,
+        "lines-INITIAL_FORMS": 0,
+        "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 50,
+        "lines-0-service": service.pk,
+        "lines-0-date_of_service": "2026-11-03",
+        "lines-0-units": 1,
+        "lines-0-modifiers": "95",
+        "lines-1-description": "Report",
+        "lines-1-date_of_service": "2026-11-04",
+        "lines-1-units": 2,
+        "lines-1-unit_fee": "25.50",
+        "lines-1-adjustment": "1.00",
+        "action": "issue",
+    }
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+    response = biller_browser.post(url, lines, HTTP_HOST=HOST)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context(sunrise.schema_name):
+        invoice = Invoice.objects.get()
+    assert (invoice.status, invoice.total) == ("issued", 15000 + 5100 - 100)
+
+    bad = biller_browser.post(
+        f"/practice/billing/clients/{carol_record.pk}/payments/new/",
+        {
+            "method": "check",
+            "amount": "100.005",
+            "received_on": "2026-11-20",
+            f"apply_{invoice.pk}": "100.00",
+        },
+        HTTP_HOST=HOST,
+    )
+    assert "USD amounts have at most 2 decimal places." in bad.content.decode()
+
+    paid = biller_browser.post(
+        f"/practice/billing/clients/{carol_record.pk}/payments/new/",
+        {
+            "method": "check",
+            "amount": "250.00",
+            "received_on": "2026-11-20",
+            "reference": "1042",
+            f"apply_{invoice.pk}": "200.00",
+        },
+        HTTP_HOST=HOST,
+    )
+    assert paid.status_code == 302
+    with schema_context(sunrise.schema_name):
+        invoice.refresh_from_db()
+        assert invoice.status == "paid"
+        assert selectors.unapplied_credit(carol_record) == 5000
+        assert selectors.client_balance(carol_record) == -5000
+
+
+def test_a_write_off_and_a_void_through_the_invoice_page(sunrise, alice_browser, carol_record):
+    from tests.billing.conftest import issue
+
+    with schema_context(sunrise.schema_name):
+        invoice = issue(carol_record, fee=15000)
+    base = f"/practice/billing/invoices/{invoice.pk}/"
+    alice_browser.post(base + "write-off/", {"amount": "50", "reason": "Hardship"}, HTTP_HOST=HOST)
+    refused = alice_browser.post(base + "void/", {"reason": ""}, HTTP_HOST=HOST, follow=True)
+    assert "Give a reason for voiding the invoice." in refused.content.decode()
+    alice_browser.post(base + "void/", {"reason": "Entered twice"}, HTTP_HOST=HOST)
+    with schema_context(sunrise.schema_name):
+        invoice.refresh_from_db()
+        assert invoice.status == "void"
+        assert selectors.client_balance(carol_record) == 0
