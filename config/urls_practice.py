@@ -7,6 +7,7 @@ from tenant_apps.billing.urls import portal_urlpatterns as billing_portal_urlpat
 from tenant_apps.booking.urls import portal_urlpatterns as booking_portal_urlpatterns
 from tenant_apps.clients.urls import portal_urlpatterns as client_portal_urlpatterns
 from tenant_apps.documents.urls import portal_urlpatterns as document_portal_urlpatterns
+from tenant_apps.intake.urls import portal_urlpatterns as intake_portal_urlpatterns
 from tenant_apps.practice.urls import account_urlpatterns
 
 urlpatterns = [
@@ -20,11 +21,13 @@ urlpatterns = [
     path("practice/audit/", include("tenant_apps.audit.urls")),
     path("practice/billing/", include("tenant_apps.billing.urls")),
     path("practice/documents/", include("tenant_apps.documents.urls")),
+    path("practice/forms/", include("tenant_apps.intake.urls")),
     path("practice/", include("tenant_apps.practice.urls")),
     path("practice/", include("tenant_apps.booking.urls")),
     path("", include(client_portal_urlpatterns)),
     path("", include(billing_portal_urlpatterns)),
     path("", include(booking_portal_urlpatterns)),
     path("documents/", include(document_portal_urlpatterns)),
+    path("forms/", include(intake_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),
 ]

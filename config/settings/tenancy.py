@@ -37,6 +37,7 @@ TENANT_APPS = [
     "tenant_apps.billing",
     "tenant_apps.documents",
     "tenant_apps.booking",
+    "tenant_apps.intake",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
