@@ -1,17 +1,25 @@
 """Route every request to the platform or to one practice's schema by its host name."""
 
 import logging
+import zoneinfo
 from collections.abc import Callable
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
 from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
+
+
+@cache
+def practice_zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
 
 
 class PracticeHostMiddleware:
@@ -55,9 +63,12 @@ class PracticeHostMiddleware:
         request.tenant = practice  # type: ignore[attr-defined]
         connection.set_tenant(practice)
         request.urlconf = settings.ROOT_URLCONF
+        # Times are stored in UTC and shown in the practice's own zone, on every page.
+        timezone.activate(practice_zone(practice.time_zone))
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             connection.set_schema_to_public()
 
     def _platform_page(self, request: HttpRequest, template: str, *, status: int) -> HttpResponse:

@@ -85,6 +85,7 @@ def demo() -> int:
 
         celery = python_argv("-m", "celery", "--app", "config")
         schedule = ROOT / ".data" / "celerybeat-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
         supervisor = Supervisor(
             [
                 Process("web", python_argv("manage.py", "runserver", f"127.0.0.1:{port}")),

@@ -1,14 +1,18 @@
+from datetime import date
 from typing import Any
 
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import DEMOGRAPHIC_FIELDS, Client
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "emergency_contact_phone")
+NOTES_MAX_LENGTH = 20_000
 
 
 def normalize_phone(raw: str, region: str = "US") -> str:
@@ -25,7 +29,16 @@ def normalize_phone(raw: str, region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def validate_date_of_birth(value: date | None) -> date | None:
+    if value is not None and not (date(1900, 1, 1) <= value <= timezone.localdate()):
+        raise ValidationError("Enter a date of birth between 1900 and today.")
+    return value
+
+
 class _PhoneCleaning(forms.BaseForm):
+    def clean_date_of_birth(self) -> date | None:
+        return validate_date_of_birth(self.cleaned_data.get("date_of_birth"))
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for name in PHONE_FIELDS:
@@ -79,6 +92,9 @@ class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-ar
         )
         if not show_notes:
             del self.fields["staff_notes"]
+        else:
+            self.fields["staff_notes"].validators.append(MaxLengthValidator(NOTES_MAX_LENGTH))
+            self.fields["staff_notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
 
     def clean_country(self) -> str:
         value: str = self.cleaned_data.get("country", "").strip().upper()

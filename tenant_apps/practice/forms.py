@@ -24,6 +24,9 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
     )
 
     country = forms.CharField(help_text="Two letters, such as US or GB.")
+    cancellation_policy = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     class Meta:
         model = Practice

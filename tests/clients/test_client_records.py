@@ -178,3 +178,16 @@ def test_the_list_and_client_page_queries_stay_constant_from_1_to_500_clients(
         ClientFactory.create_batch(499)
     assert _queries(alice_browser, "/practice/clients/") == few_list
     assert _queries(alice_browser, url) == few_detail
+
+
+@pytest.mark.parametrize("born", ["2999-01-01", "1850-05-05"])
+def test_an_impossible_date_of_birth_is_refused(alice_browser, born):
+    response = alice_browser.post("/practice/clients/new/", {**NEW_CLIENT, "date_of_birth": born})
+    assert b"between 1900 and today" in response.content
+
+
+def test_very_long_staff_notes_are_refused(alice_browser):
+    response = alice_browser.post(
+        "/practice/clients/new/", {**NEW_CLIENT, "staff_notes": "x" * 20_001}
+    )
+    assert b"at most 20000 characters" in response.content

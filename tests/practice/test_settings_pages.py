@@ -201,3 +201,33 @@ def test_the_owner_chooses_the_client_idle_limit_within_bounds(alice_browser, su
     alice_browser.post(DETAILS_URL, {**VALID_DETAILS, "client_idle_timeout_minutes": "45"})
     sunrise.refresh_from_db()
     assert sunrise.client_idle_timeout_minutes == 45
+
+
+def test_a_very_long_cancellation_policy_is_refused(alice_browser):
+    response = alice_browser.post(DETAILS_URL, {**VALID_DETAILS, "cancellation_policy": "x" * 5001})
+    assert b"at most 5000 characters" in response.content
+
+
+def test_workspace_times_are_shown_in_the_practice_zone(
+    alice_browser, sunrise, alice, django_capture_on_commit_callbacks
+):
+    from datetime import UTC, datetime
+
+    import time_machine
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from tenant_apps.clients.models import Client
+    from tenant_apps.clients.services import invite_client
+
+    with schema_context(sunrise.schema_name):
+        erin = Client.objects.create(
+            legal_first_name="Erin", legal_last_name="Zone", email="e@z.test"
+        )
+        with time_machine.travel(datetime(2026, 12, 3, 18, 50, tzinfo=UTC), tick=False):
+            invite_client(erin, actor=alice)
+    page = alice_browser.get(f"/practice/clients/{erin.pk}/").content.decode()
+    # 18:50 UTC is 1:50 p.m. in New York.
+    assert "1:50 p.m." in page and "6:50 p.m." not in page
+    # The zone is the request's only: the server's default stays UTC.
+    assert timezone.get_current_timezone_name() == "UTC"

@@ -13,7 +13,7 @@ from tenant_apps.accounts.models import Role, User
 from tenant_apps.booking.models import BookableService, BookingSettings, Location, WorkingHours
 from tenant_apps.clients.models import Client
 from tenants.hosts import host_for_slug, platform_url
-from tenants.models import Domain, Practice
+from tenants.models import Practice
 from tenants.services import provision_practice
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -84,8 +84,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _ensure_practice(self, demo: DemoPractice) -> None:
-        domain = Domain.objects.filter(domain=host_for_slug(demo.slug)).first()
-        if domain is not None:
+        if self._existing(demo) is not None:
             return
         owner_email, owner_name, _ = demo.people[0]
         practice = provision_practice(
@@ -157,15 +156,23 @@ class Command(BaseCommand):
                 defaults={"start_time": time(9), "end_time": time(17)},
             )
 
+    @staticmethod
+    def _existing(demo: DemoPractice) -> Practice | None:
+        """The demo practice, also after its owner moved its portal address."""
+        return (
+            Practice.objects.filter(name=demo.name).first()
+            or Practice.objects.filter(domains__domain=host_for_slug(demo.slug)).first()
+        )
+
     def _print_summary(self) -> None:
         out = self.stdout.write
         out("")
         out(f"Operator console: {platform_url('/operator/')}")
         out(f"  {OPERATOR_EMAIL} / {DEMO_PASSWORD}")
         for demo in DEMO_PRACTICES:
-            practice = (
-                Domain.objects.select_related("tenant").get(domain=host_for_slug(demo.slug)).tenant
-            )
+            practice = self._existing(demo)
+            if practice is None:
+                continue
             out("")
             out(f"{demo.name} ({demo.plan}, {demo.time_zone})")
             out(f"  Client portal: {practice.portal_url}")
