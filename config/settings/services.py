@@ -43,7 +43,7 @@ EMAIL_BACKEND: str = env.str(
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
         if IS_PRODUCTION
-        else "django.core.mail.backends.console.EmailBackend"
+        else "tenant_apps.mail.backends.ReadableConsoleBackend"
     ),
 )
 EMAIL_HOST: str = env.str("EMAIL_HOST", default="localhost")
