@@ -14,7 +14,7 @@ REDIS_URL: str = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.ReusedClientRedisCache",
         "LOCATION": REDIS_URL,
         # Every key carries the schema it was written from.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
