@@ -1,0 +1,24 @@
+"""gunicorn settings for the web container (deploy/Dockerfile) and deploy/smoke.sh.
+
+Command-line options override these; the environment tunes the rest.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Two to four workers per core is gunicorn's own advice; each holds one database connection.
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+threads = 1
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+# Recycle workers now and then: each PostgreSQL backend caches the catalog of every practice
+# schema it has touched, and so does each worker's Python process.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+# The reverse proxy sets X-Forwarded-Proto; trust it only from the proxy's network.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = "-"
+errorlog = "-"
+# The path without its query string (%(U)s): a query may carry what a person typed.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
