@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import TemplateView
 
+from shared_apps.payments.views import stripe_webhook
 from tenants.health import health
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="platform/home.html"), name="platform_home"),
     path("operator/", admin.site.urls),
+    path("stripe/webhooks/", stripe_webhook, name="stripe_webhook"),
     path("health/", health, name="platform_health"),
 ]

@@ -101,3 +101,9 @@ CELERY_BEAT_SCHEDULE["billing-monthly-statements"] = {
     "task": "tenant_apps.billing.tasks.dispatch_monthly_statements",
     "schedule": 15 * 60,
 }
+
+# Cards on file (tenant_apps/payments): the platform's publishable key for Stripe.js, used with
+# the practice's connected account id, and where Stripe.js is loaded from (tests point it at a
+# stand-in, since js.stripe.com is unreachable there).
+STRIPE_PUBLISHABLE_KEY: str = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL: str = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")

@@ -11,6 +11,7 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "shared_apps.plans",
     "shared_apps.pg_extensions",
+    "shared_apps.payments",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "tenant_apps.accounts",
@@ -38,6 +39,7 @@ TENANT_APPS = [
     "tenant_apps.documents",
     "tenant_apps.booking",
     "tenant_apps.intake",
+    "tenant_apps.payments",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

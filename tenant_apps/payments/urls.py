@@ -1,0 +1,25 @@
+from django.urls import path
+
+from tenant_apps.payments import portal_views, views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("connect/", views.connect, name="connect"),
+    path("onboarding/refresh/", views.onboarding_refresh, name="onboarding_refresh"),
+    path("refresh/", views.refresh, name="refresh"),
+    path("disconnect/", views.disconnect, name="disconnect"),
+]
+
+portal_urlpatterns = (
+    [
+        path("", portal_views.card_list, name="cards"),
+        path("add/", portal_views.add_card, name="add_card"),
+        path("complete/", portal_views.complete_card, name="complete_card"),
+        path("return/", portal_views.card_return, name="card_return"),
+        path("<str:pk>/default/", portal_views.make_default, name="make_default"),
+        path("<str:pk>/remove/", portal_views.remove, name="remove"),
+    ],
+    "payments_portal",
+)
