@@ -225,7 +225,9 @@ def start_worker(
         "CELERY_TASK_ALWAYS_EAGER": "false",
         # Tasks the worker itself enqueues (a batch queuing emails) come back to this worker.
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        # One file per message: Django's file backend puts every message sent within the same
+        # second by one connection into one file.
+        "EMAIL_BACKEND": "tests.mail_backends.FilePerMessageBackend",
         "EMAIL_FILE_PATH": str(outbox),
         "LOG_LEVEL": "INFO",
         **(environment or {}),
