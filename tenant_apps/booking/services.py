@@ -307,38 +307,44 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
-def approve_request(appointment: Appointment, *, actor: User, message: str = "") -> Appointment:
+def _answer_request(
+    appointment: Appointment, *, actor: User, message: str, status: str, email_kind: str
+) -> Appointment:
     with transaction.atomic():
         locked = _locked(appointment)
         if locked.status != Appointment.Status.REQUESTED:
             raise BookingError("This request was already answered.")
-        locked.status = Appointment.Status.CONFIRMED
+        locked.status = status
         locked.decided_by, locked.decided_at = actor, timezone.now()
         locked.decision_message = message
         locked.sequence += 1
         locked.save(
             update_fields=["status", "decided_by", "decided_at", "decision_message", "sequence"]
         )
-        _notify(locked, APPOINTMENT_CONFIRMED)
-        record_event(actor, "booking.approved", target=locked)
+        _notify(locked, email_kind)
+        action = "approved" if status == Appointment.Status.CONFIRMED else "declined"
+        record_event(actor, f"booking.{action}", target=locked)
     return locked
+
+
+def approve_request(appointment: Appointment, *, actor: User, message: str = "") -> Appointment:
+    return _answer_request(
+        appointment,
+        actor=actor,
+        message=message,
+        status=Appointment.Status.CONFIRMED,
+        email_kind=APPOINTMENT_CONFIRMED,
+    )
 
 
 def decline_request(appointment: Appointment, *, actor: User, message: str = "") -> Appointment:
-    with transaction.atomic():
-        locked = _locked(appointment)
-        if locked.status != Appointment.Status.REQUESTED:
-            raise BookingError("This request was already answered.")
-        locked.status = Appointment.Status.DECLINED
-        locked.decided_by, locked.decided_at = actor, timezone.now()
-        locked.decision_message = message
-        locked.sequence += 1
-        locked.save(
-            update_fields=["status", "decided_by", "decided_at", "decision_message", "sequence"]
-        )
-        _notify(locked, APPOINTMENT_DECLINED)
-        record_event(actor, "booking.declined", target=locked)
-    return locked
+    return _answer_request(
+        appointment,
+        actor=actor,
+        message=message,
+        status=Appointment.Status.DECLINED,
+        email_kind=APPOINTMENT_DECLINED,
+    )
 
 
 def cancel_by_client(appointment: Appointment, *, actor: User, practice: Practice) -> Appointment:
