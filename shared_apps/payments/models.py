@@ -47,6 +47,8 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=255)
     account_id = models.CharField(max_length=255, blank=True)
+    # The id of the event's `data.object` (pi_..., ch_..., seti_...): what a handler reads back.
+    object_id = models.CharField(max_length=255, blank=True)
     practice = models.ForeignKey(
         Practice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from config.celery import app
 from shared_apps.payments import services
+from shared_apps.payments.handlers import handler_for
 from shared_apps.payments.models import WebhookEvent
 from tenants.schemas import current_practice
 
@@ -37,9 +38,13 @@ def process_webhook_event(self, webhook_event_pk: int) -> str:  # type: ignore[n
                 # Rolled back: the retry finds the event still unprocessed.
                 raise self.retry(exc=error) from error
             event.status = WebhookEvent.Status.PROCESSED
+        elif (handler := handler_for(event.type)) is not None:
+            try:
+                event.note = handler(event.object_id, event.account_id)[:64]
+            except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+                raise self.retry(exc=error) from error
+            event.status = WebhookEvent.Status.PROCESSED
         else:
-            # TODO(stripe-connect): payment_intent.*, setup_intent.*, charge.refunded and
-            # payment_method.* are recorded here and acted on once cards and payments land.
             event.status = WebhookEvent.Status.IGNORED
             event.note = "unhandled_type"
         event.processed_at = timezone.now()

@@ -45,7 +45,9 @@ def receive(payload: bytes, *, signature: str | None, remote_addr: str | None) -
         logger.warning("Rejected a Stripe webhook delivery: %s", reason)
         return Outcome.REJECTED
 
-    account_id = str(event.to_dict().get("account") or "")
+    body = event.to_dict()
+    account_id = str(body.get("account") or "")
+    object_id = str((body.get("data") or {}).get("object", {}).get("id") or "")
     stripe_account = (
         StripeAccount.objects.select_related("practice").filter(account_id=account_id).first()
         if account_id
@@ -58,6 +60,7 @@ def receive(payload: bytes, *, signature: str | None, remote_addr: str | None) -
                 event_id=event.id,
                 type=event.type,
                 account_id=account_id,
+                object_id=object_id,
                 practice=practice,
                 status=WebhookEvent.Status.QUEUED
                 if practice is not None

@@ -78,7 +78,11 @@ def connect(fake: FakeStripe, practice: Practice, *, charges: bool = False) -> S
 
 
 def event_payload(
-    account_id: str, *, event_type: str = "account.updated", event_id: str | None = None
+    account_id: str,
+    *,
+    event_type: str = "account.updated",
+    event_id: str | None = None,
+    data_object: dict[str, Any] | None = None,
 ) -> bytes:
     event = {
         "id": event_id or f"evt_{secrets.token_hex(8)}",
@@ -88,7 +92,10 @@ def event_payload(
         "api_version": "2024-06-20",
         "created": int(time.time()),
         "livemode": False,
-        "data": {"object": {"id": account_id, "object": "account", "charges_enabled": True}},
+        "data": {
+            "object": data_object
+            or {"id": account_id, "object": "account", "charges_enabled": True}
+        },
     }
     return json.dumps(event).encode()
 

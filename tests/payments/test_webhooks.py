@@ -3,8 +3,10 @@
 import pytest
 from django_tenants.utils import schema_context
 
+from shared_apps.payments import handlers
 from shared_apps.payments.models import RejectedWebhook, StripeAccount, WebhookEvent
 from shared_apps.payments.selectors import connection_status
+from tenants.schemas import connection
 from tests.conftest import host_client
 from tests.payments.conftest import WEBHOOK_URL, connect, deliver, event_payload, sign
 
@@ -149,11 +151,11 @@ def test_events_are_routed_to_the_practice_that_owns_the_account(
     ]
 
 
-def test_other_event_types_are_recorded_for_later(
+def test_event_types_without_a_handler_are_recorded_and_ignored(
     platform_client, sunrise, fake_stripe, after_commit
 ):
     account = connect(fake_stripe, sunrise)
-    payload = event_payload(account.account_id, event_type="payment_intent.succeeded")
+    payload = event_payload(account.account_id, event_type="customer.created")
 
     with after_commit():
         deliver(platform_client, payload, sign(payload))
@@ -218,3 +220,30 @@ def test_a_signed_body_that_is_not_json_is_rejected_as_a_bad_payload(platform_cl
 
     assert response.status_code == 400
     assert RejectedWebhook.objects.get().reason == "bad_payload"
+
+
+def test_a_registered_handler_gets_the_object_id_in_the_practice_schema(
+    platform_client, sunrise, fake_stripe, after_commit, monkeypatch
+):
+    account = connect(fake_stripe, sunrise)
+    seen: list[tuple[str, str, str]] = []
+
+    def handler(object_id: str, account_id: str) -> str:
+        seen.append((object_id, account_id, connection.schema_name))
+        return "handled"
+
+    monkeypatch.setitem(handlers._handlers, "test.example", handler)
+    payload = event_payload(
+        account.account_id, event_type="test.example", data_object={"id": "obj_123"}
+    )
+
+    with after_commit():
+        deliver(platform_client, payload, sign(payload))
+
+    event = WebhookEvent.objects.get()
+    assert (event.object_id, event.status, event.note) == (
+        "obj_123",
+        WebhookEvent.Status.PROCESSED,
+        "handled",
+    )
+    assert seen == [("obj_123", account.account_id, sunrise.schema_name)]
