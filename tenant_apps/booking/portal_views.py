@@ -3,11 +3,13 @@ booking page for new clients when the practice lets them book."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -225,12 +227,15 @@ def _confirm_context(
 def _slot_gone(
     request: HttpRequest, context: dict[str, Any], error: ValidationError
 ) -> HttpResponse:
+    """Back to the free times of the day the client chose, with the reason: a redirect, so
+    a refused booking renders nothing itself."""
     messages.error(request, " ".join(error.messages))
-    return redirect(
+    day = context["start_at"].astimezone(context["practice_zone"]).date().isoformat()
+    slots = reverse(
         context["urls"]["slots"],
-        service_pk=context["service"].pk,
-        clinician_pk=context["clinician"].pk,
+        kwargs={"service_pk": context["service"].pk, "clinician_pk": context["clinician"].pk},
     )
+    return redirect(f"{slots}?{urlencode({'from': day, 'day': day})}")
 
 
 @booking_required(online=True)

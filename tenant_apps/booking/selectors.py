@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
@@ -166,12 +167,65 @@ def is_free_slot(
     now: datetime,
     settings: BookingSettings | None = None,
 ) -> bool:
-    """Whether `start_at` is one of the slots the portal would offer right now."""
-    day = start_at.astimezone(practice_zone(practice)).date()
-    days = free_slots_for(
-        practice, service, clinician, first_day=day, last_day=day, now=now, settings=settings
-    )
-    return any(start_at == slot for entry in days for slot in entry.slots)
+    """Whether `start_at` is one of the slots the portal would offer right now.
+
+    The same answer as looking for `start_at` among `free_slots_for` its local date, at the
+    cost of one query: only that weekday's hours, that date's exceptions and whether anything
+    holds [start_at, start_at + duration + buffer) are loaded. Booking asks this on every
+    attempt, so when many clients race for one slot it is most of what the losers pay.
+    """
+    settings = settings or BookingSettings.load()
+    rules = booking_rules(practice, settings, service, now=now)
+    if not rules.earliest <= start_at <= rules.latest:
+        return False
+    day = start_at.astimezone(rules.time_zone).date()
+    until = start_at + rules.duration + rules.buffer
+    weekly: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    changes: list[DayChange] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SLOT_FACTS_SQL,
+            {
+                "clinician": clinician.pk,
+                "weekday": day.weekday(),
+                "day": day,
+                "start": start_at,
+                "until": until,
+                "holding": list(Appointment.HOLDING_STATUSES),
+            },
+        )
+        for kind, start, end in cursor.fetchall():
+            if kind == "busy":
+                return False
+            if kind == "weekly":
+                weekly[day.weekday()].append((start, end))
+            else:
+                changes.append(DayChange(kind=kind, start=start, end=end))
+    offered = free_slots(rules, [day], weekly=weekly, changes={day: changes}, busy=BusyTime([]))
+    return start_at in offered
+
+
+# What decides whether one slot is free, in one round trip: the clinician's hours on its
+# weekday ("weekly"), the exceptions on its date (their kind), and one "busy" row if a holding
+# appointment or blocked time overlaps it.
+_SLOT_FACTS_SQL = f"""
+    SELECT 'weekly', start_time, end_time FROM {WorkingHours._meta.db_table}
+     WHERE clinician_id = %(clinician)s AND weekday = %(weekday)s
+    UNION ALL
+    SELECT kind, start_time, end_time FROM {AvailabilityException._meta.db_table}
+     WHERE clinician_id = %(clinician)s AND date = %(day)s
+    UNION ALL
+    SELECT 'busy', NULL, NULL
+     WHERE EXISTS (
+            SELECT FROM {Appointment._meta.db_table}
+             WHERE clinician_id = %(clinician)s AND status = ANY(%(holding)s)
+               AND start_at < %(until)s AND blocks_until > %(start)s
+           )
+        OR EXISTS (
+            SELECT FROM {TimeBlock._meta.db_table}
+             WHERE clinician_id = %(clinician)s AND start_at < %(until)s AND end_at > %(start)s
+           )
+"""
 
 
 # Appointments --------------------------------------------------------------------------

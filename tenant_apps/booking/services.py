@@ -1,7 +1,8 @@
 """Writes for booking: settings, services, hours, and the life of an appointment."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -185,21 +186,59 @@ def _lock_calendar(clinician_id: int) -> None:
         )
 
 
-def _insert(appointment: Appointment) -> Appointment:
-    """Insert, turning the exclusion constraint's refusal into SlotTaken. A savepoint keeps
-    the caller's transaction usable after the refusal."""
-    _lock_calendar(appointment.clinician_id)
+def _claim_calendar(clinician_id: int, *, start_at: datetime, blocks_until: datetime) -> None:
+    """Take the clinician's calendar lock for a client's booking, or fail fast if, by the time
+    it is free, another booking already holds this time.
+
+    Twenty clients pressing "Book" on one slot would otherwise queue on `_lock_calendar` and
+    be refused one after another, each holding the lock for its own failed insert. Instead,
+    whoever finds the lock taken waits only until its holder finishes (a shared session lock,
+    taken and dropped in one statement, so all the waiters wake together and none of them
+    holds anything), then looks again: a holding appointment over this time means the slot is
+    gone (SlotTaken, at once, for every waiter in parallel); otherwise it queues as a writer
+    after all. The check is only a shortcut: whoever inserts holds the lock, and the
+    exclusion constraint still has the last word.
+    """
+    key = clinician_id % 2**31
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), %s)", [key])
+        (locked,) = cursor.fetchone()
+        if locked:
+            return
+        cursor.execute(
+            "SELECT pg_advisory_lock_shared(hashtext(current_schema()), %(key)s),"
+            " pg_advisory_unlock_shared(hashtext(current_schema()), %(key)s)",
+            {"key": key},
+        )
+        # A new statement, so (read committed) it sees what the holder committed. Plain SQL:
+        # building the ORM query cost a loser more CPU than anything else on its way out.
+        cursor.execute(
+            f"SELECT EXISTS (SELECT FROM {Appointment._meta.db_table} WHERE clinician_id = %s"
+            " AND status = ANY(%s) AND start_at < %s AND blocks_until > %s)",
+            [clinician_id, list(Appointment.HOLDING_STATUSES), blocks_until, start_at],
+        )
+        (taken,) = cursor.fetchone()
+    if taken:
+        logger.debug("Booking refused after waiting: clinician %s slot taken", clinician_id)
+        raise SlotTaken()
+    _lock_calendar(clinician_id)
+
+
+@contextmanager
+def _overlaps_refused(clinician_id: int) -> Iterator[None]:
+    """Turn the exclusion constraint's refusal into SlotTaken.
+
+    Wrap it around the whole `transaction.atomic()` block of the insert: leaving the block
+    rolls back (to its own savepoint when nested), so the insert needs no savepoint of its
+    own and the caller's transaction stays usable after the refusal.
+    """
     try:
-        with transaction.atomic():
-            appointment.save()
+        yield
     except IntegrityError as error:
         if _is_exclusion_violation(error):
-            logger.info(
-                "Booking refused by the database: clinician %s slot taken", appointment.clinician_id
-            )
+            logger.info("Booking refused by the database: clinician %s slot taken", clinician_id)
             raise SlotTaken() from error
         raise
-    return appointment
 
 
 def book_appointment(
@@ -217,7 +256,8 @@ def book_appointment(
 
     The slot is checked against what the portal offers (hours, notice, horizon, busy time),
     then inserted; two clients racing for one slot both pass the check, and the database's
-    exclusion constraint lets exactly one insert through.
+    exclusion constraint lets exactly one insert through. Those who lose are told so as soon
+    as the winner commits (see `_claim_calendar`).
     """
     now = timezone.now()
     settings = BookingSettings.load()
@@ -241,8 +281,11 @@ def book_appointment(
         booked_by=actor,
         decided_at=now if instant else None,
     )
-    with transaction.atomic():
-        _insert(appointment)
+    with _overlaps_refused(clinician.pk), transaction.atomic():
+        _claim_calendar(
+            clinician.pk, start_at=appointment.start_at, blocks_until=appointment.blocks_until
+        )
+        appointment.save()
         _notify(appointment, APPOINTMENT_CONFIRMED if instant else APPOINTMENT_REQUESTED)
         record_event(
             actor,
@@ -407,8 +450,9 @@ def schedule_by_staff(
         decided_by=actor,
         decided_at=timezone.now(),
     )
-    with transaction.atomic():
-        _insert(appointment)
+    with _overlaps_refused(clinician.pk), transaction.atomic():
+        _lock_calendar(clinician.pk)
+        appointment.save()
         _notify(appointment, APPOINTMENT_CONFIRMED)
         record_event(actor, "booking.scheduled", target=appointment, clinician=clinician.pk)
     return appointment

@@ -1,6 +1,7 @@
 """The database, not only a check before the insert, keeps one clinician's appointments
 apart: an exclusion constraint over the clinician and [start, end + buffer)."""
 
+import logging
 import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
@@ -144,3 +145,151 @@ def test_twenty_connections_race_for_one_slot_and_exactly_one_wins(contest, djan
         services.SLOT_TAKEN_MESSAGE,
         services.SLOT_UNAVAILABLE_MESSAGE,
     }
+
+
+# Eleven o'clock in Chicago on the contested day: another time of the same clinician.
+ELEVEN = CONTESTED + timedelta(hours=2)
+
+
+def _wait_until_someone_waits_for(clinician: User) -> None:
+    """Until a connection to this database waits for the clinician's calendar lock."""
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND objid = %s AND objsubid = 2"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [clinician.pk],
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("the second booking never waited for the calendar")
+
+
+def _race_behind_an_open_booking(practice, service, clinician, clients, *, second_start):
+    """Book the contested slot in a transaction that stays open until a second booking (of
+    `second_start`) waits behind it; then commit, and return how the second one ended."""
+    holding, release = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def first() -> None:
+        try:
+            with schema_context(practice.schema_name), transaction.atomic():
+                services.book_appointment(
+                    practice=practice,
+                    client=clients[0],
+                    service=service,
+                    clinician=clinician,
+                    start_at=CONTESTED,
+                    actor=None,
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            with schema_context(practice.schema_name):
+                services.book_appointment(
+                    practice=practice,
+                    client=clients[1],
+                    service=service,
+                    clinician=clinician,
+                    start_at=second_start,
+                    actor=None,
+                )
+                outcome.append("booked")
+        except services.SlotTaken as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    holding.wait(timeout=30)
+    threads[1].start()
+    try:
+        _wait_until_someone_waits_for(clinician)
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    with schema_context(practice.schema_name):
+        booked = sorted(
+            Appointment.objects.filter(status="confirmed").values_list("start_at", flat=True)
+        )
+    return outcome, booked
+
+
+def test_a_client_waiting_for_the_slot_is_refused_once_the_winner_commits(
+    contest, django_db_blocker, caplog
+):
+    practice, service, clinician, clients = contest
+    caplog.set_level(logging.DEBUG, logger="tenant_apps.booking.services")
+
+    with django_db_blocker.unblock(), time_machine.travel(A_WEEK_BEFORE, tick=False):
+        outcome, booked = _race_behind_an_open_booking(
+            practice, service, clinician, clients, second_start=CONTESTED
+        )
+
+    assert booked == [CONTESTED]
+    assert len(outcome) == 1 and isinstance(outcome[0], services.SlotTaken)
+    assert outcome[0].messages == [services.SLOT_TAKEN_MESSAGE]
+    # Refused by the look after waiting, without queueing to insert.
+    messages = [record.getMessage() for record in caplog.records]
+    assert f"Booking refused after waiting: clinician {clinician.pk} slot taken" in messages
+    assert not any("refused by the database" in message for message in messages)
+
+
+def test_a_client_waiting_behind_another_time_of_the_clinician_still_books(
+    contest, django_db_blocker
+):
+    practice, service, clinician, clients = contest
+
+    with django_db_blocker.unblock(), time_machine.travel(A_WEEK_BEFORE, tick=False):
+        outcome, booked = _race_behind_an_open_booking(
+            practice, service, clinician, clients, second_start=ELEVEN
+        )
+
+    assert outcome == ["booked"]
+    assert booked == [CONTESTED, ELEVEN]
+
+
+def test_a_booking_takes_a_few_queries_and_a_refusal_one(
+    sunrise,
+    bob,
+    carol_record,
+    dave_record,
+    booking_on,
+    session_service,
+    frozen,
+    django_assert_num_queries,
+):
+    tuesday_nine = datetime(2026, 2, 3, 14, tzinfo=UTC)
+    with schema_context(sunrise.schema_name):
+        BookingSettings.load()
+        # The slot check, the calendar lock, the appointment, its email (the recipient and the
+        # delivery row, in a savepoint) and the audit event; two savepoints because the test
+        # runs inside a transaction.
+        with django_assert_num_queries(10):
+            services.book_appointment(
+                practice=sunrise,
+                client=carol_record,
+                service=session_service,
+                clinician=bob,
+                start_at=tuesday_nine,
+                actor=None,
+            )
+        # Once the slot is taken, the check alone refuses it.
+        with django_assert_num_queries(1), pytest.raises(services.BookingError):
+            services.book_appointment(
+                practice=sunrise,
+                client=dave_record,
+                service=session_service,
+                clinician=bob,
+                start_at=tuesday_nine,
+                actor=None,
+            )

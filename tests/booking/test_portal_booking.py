@@ -176,6 +176,21 @@ def test_a_taken_slot_is_refused_and_no_longer_offered(
     assert f"?start={TUESDAY_TEN}".encode() in slots
 
 
+def test_a_refused_client_is_sent_back_to_the_free_times_of_that_day(
+    sunrise, bob, carol_browser, dave_browser, dave_record, booked, session_service
+):
+    response = book(dave_browser, session_service, bob)
+
+    slots = f"/appointments/new/{session_service.pk}/{bob.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"{slots}?from=2026-02-03&day=2026-02-03"
+    page = dave_browser.get(response["Location"]).content.decode()
+    assert "This time is not available. Please choose another time." in page
+    assert "Free times on Tuesday, February 3" in page
+    assert f"?start={TUESDAY_NINE}" not in page
+    assert f"?start={TUESDAY_TEN}" in page
+
+
 def test_a_client_in_another_zone_sees_both_times(
     sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen
 ):
