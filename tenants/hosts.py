@@ -1,9 +1,15 @@
 """Which practice a host name belongs to, cached so that a request costs no lookup query.
 
-A resolution is cached under the host name in the public schema's key space. Any write to a
-practice, its domains or its reserved slugs drops the entries of every host that practice
-answers to, right away and again after the transaction commits, so a renamed slug stops
-resolving at once and a concurrent request cannot re-cache the old answer for long.
+A resolution is cached under the host name in the public schema's key space, and each process
+keeps its own copy of the answers for known hosts (tenants/host_memo.py), so that most requests
+do not even read Redis. Any write to a practice, its domains or its reserved slugs drops the
+entries of every host that practice answers to, right away and again after the transaction
+commits, and waits until every process has been told; so a renamed slug stops resolving at
+once and a concurrent request cannot re-cache the old answer for long.
+
+"Unknown host" answers are cached under keys of their own, outside the key space the processes
+watch: anyone can make up host names, and each one cached would otherwise be a message to
+every process.
 """
 
 import enum
@@ -16,6 +22,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http.request import split_domain_port
 
+from tenants import host_memo
 from tenants.models import Domain, Practice, ReservedSlug
 from tenants.schemas import connection
 
@@ -49,6 +56,10 @@ def _cache_key(host: str) -> str:
     return f"host:{host}"
 
 
+def _unknown_cache_key(host: str) -> str:
+    return f"unknown-host:{host}"
+
+
 def _in_public_schema() -> bool:
     return connection.schema_name == "public"
 
@@ -59,18 +70,30 @@ def resolve_host(host: str) -> Resolution:
     if host == settings.PLATFORM_DOMAIN:
         return Resolution(HostKind.PLATFORM)
 
-    key = _cache_key(host)
-    cached = cache.get(key, version=CACHE_VERSION)
-    if cached is not None:
-        return cached
+    key, unknown_key = _cache_key(host), _unknown_cache_key(host)
+    # The key as Redis knows it, and the prefix every host key shares.
+    memo_key = cache.make_key(key, version=CACHE_VERSION)
+    memo = host_memo.host_memo(memo_key.removesuffix(host))
+    if memo is not None:
+        remembered = memo.get(memo_key)
+        if remembered is not None:
+            return remembered
+        generation = memo.generation_now()
+
+    cached = cache.get_many([key, unknown_key], version=CACHE_VERSION)
+    if key in cached:
+        if memo is not None:
+            memo.remember(memo_key, cached[key], generation=generation)
+        return cached[key]
+    if unknown_key in cached:
+        return cached[unknown_key]
 
     resolution = _resolve_uncached(host)
-    timeout = (
-        settings.UNKNOWN_HOST_CACHE_SECONDS
-        if resolution.kind is HostKind.UNKNOWN
-        else settings.HOST_CACHE_SECONDS
-    )
-    cache.set(key, resolution, timeout=timeout, version=CACHE_VERSION)
+    if resolution.kind is HostKind.UNKNOWN:
+        timeout = settings.UNKNOWN_HOST_CACHE_SECONDS
+        cache.set(unknown_key, resolution, timeout=timeout, version=CACHE_VERSION)
+    else:
+        cache.set(key, resolution, timeout=settings.HOST_CACHE_SECONDS, version=CACHE_VERSION)
     return resolution
 
 
@@ -104,11 +127,13 @@ def practice_hosts(practice_id: int) -> set[str]:
 def forget_hosts(hosts: set[str]) -> None:
     if not hosts:
         return
-    keys = [_cache_key(host) for host in hosts]
+    keys = [key for host in hosts for key in (_cache_key(host), _unknown_cache_key(host))]
 
     def delete() -> None:
         with _public_key_space():
             cache.delete_many(keys, version=CACHE_VERSION)
+        if settings.HOST_MEMO:
+            host_memo.barrier()
 
     delete()
     transaction.on_commit(delete)

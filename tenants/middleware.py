@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from tenants import request_memo
 from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
 from tenants.schemas import connection
 
@@ -66,7 +67,8 @@ class PracticeHostMiddleware:
         # Times are stored in UTC and shown in the practice's own zone, on every page.
         timezone.activate(practice_zone(practice.time_zone))
         try:
-            return self.get_response(request)
+            with request_memo.request_scope():
+                return self.get_response(request)
         finally:
             timezone.deactivate()
             connection.set_schema_to_public()

@@ -18,6 +18,7 @@ from tenant_schemas_celery.task import _shared_storage
 
 from shared_apps.plans.models import Plan
 from tenant_apps.accounts.models import User
+from tenants import host_memo
 from tenants.models import Practice
 from tests import personas
 from tests.practices import drop_practice, provision_test_practice
@@ -54,6 +55,8 @@ def _clean_cache_and_schema() -> Iterator[None]:
     """Each test starts on the public schema with an empty cache (a rolled-back test may
     have cached resolutions of rows that no longer exist)."""
     cache.clear()
+    # The flush reaches each process's host copy as a message too; this one need not wait.
+    host_memo.forget_everything()
     # tenant-schemas-celery keeps practices per process; a test that travelled in time could
     # otherwise leave an entry that outlives it.
     _shared_storage.clear()

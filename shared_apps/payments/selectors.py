@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from shared_apps.payments.models import StripeAccount
 from shared_apps.payments.services import STATUS_CACHE_KEY, STATUS_CACHE_SECONDS
+from tenants import request_memo
 from tenants.models import Practice
 
 
@@ -27,7 +28,14 @@ class ConnectionStatus:
 
 
 def connection_status(practice: Practice) -> ConnectionStatus:
-    """The practice's Stripe status as last stored, cached per practice (services invalidate)."""
+    """The practice's Stripe status as last stored, cached per practice (services invalidate)
+    and read once per request (the portal's menu and its home both ask)."""
+    return request_memo.remembered(
+        STATUS_CACHE_KEY, lambda: _connection_status(practice), schema=practice.schema_name
+    )
+
+
+def _connection_status(practice: Practice) -> ConnectionStatus:
     with schema_context(practice.schema_name):
         cached = cache.get(STATUS_CACHE_KEY)
     if isinstance(cached, ConnectionStatus):

@@ -16,6 +16,7 @@ from shared_apps.payments.models import StripeAccount
 from shared_apps.payments.stripe_api import platform_client
 from tenant_apps.accounts.models import User
 from tenant_apps.audit.services import record_event
+from tenants import request_memo
 from tenants.models import Practice
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ def start_onboarding(practice: Practice, *, actor: User, return_url: str, refres
             with schema_context(practice.schema_name):
                 record_event(actor, "payments.stripe_account_created", target=stripe_account)
             logger.info("Created connected account %s", stripe_account.account_id)
+            # The settings page the owner came from cached "not connected"; forget it, or the
+            # return from onboarding would still find no account.
+            transaction.on_commit(lambda: forget_cached_status(practice))
 
     link = client.v1.account_links.create(
         params={
@@ -91,6 +95,7 @@ def forget_cached_status(practice: Practice) -> None:
     # practice's schema whichever schema the caller is on.
     with schema_context(practice.schema_name):
         cache.delete(STATUS_CACHE_KEY)
+    request_memo.forget(STATUS_CACHE_KEY, schema=practice.schema_name)
 
 
 def _apply_account(stripe_account: StripeAccount, stripe_object: Any) -> None:

@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,9 @@ class ClientIdleTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         practice = getattr(request, "tenant", None)
+        if practice is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # Without a session cookie nobody is signed in: no need to load the user.
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if practice is None or user is None or not getattr(user, "is_client", False):
             return self.get_response(request)

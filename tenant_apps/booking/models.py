@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 
 from tenant_apps.clients.models import Client
+from tenants import request_memo
 
 SETTINGS_CACHE_KEY = "booking:settings"
 SETTINGS_CACHE_SECONDS = 3600
@@ -76,15 +77,21 @@ class BookingSettings(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         cache.delete(SETTINGS_CACHE_KEY)
+        request_memo.forget(SETTINGS_CACHE_KEY)
         transaction.on_commit(lambda: cache.delete(SETTINGS_CACHE_KEY))
 
     @classmethod
     def load(cls) -> "BookingSettings":
-        """The practice's settings, from the cache when possible: every portal home asks.
+        """The practice's settings, from the cache when possible: every portal home asks,
+        twice (the home itself and its Appointments section), so once per request.
 
         Cache keys carry the schema (django_tenants.cache.make_key), so each practice has
         its own entry; saving drops it, now and again after commit.
         """
+        return request_memo.remembered(SETTINGS_CACHE_KEY, cls._load)
+
+    @classmethod
+    def _load(cls) -> "BookingSettings":
         found = cache.get(SETTINGS_CACHE_KEY)
         if isinstance(found, cls):
             return found

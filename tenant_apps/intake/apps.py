@@ -9,13 +9,17 @@ class IntakeFormsConfig(AppConfig):
     verbose_name = "Intake and consent forms"
 
     def ready(self) -> None:
+        from tenant_apps.clients.models import Client
         from tenant_apps.clients.panels import Panel, register_panel
         from tenant_apps.intake import emails  # noqa: F401  (registers the email builders)
+        from tenant_apps.intake.models import FormRequest, FormVersion, Submission
         from tenant_apps.intake.portal_views import forms_section, outstanding_form_tasks
         from tenant_apps.intake.views import client_panel
         from tenant_apps.portal.registry import register_section, register_tasks
 
-        register_tasks(outstanding_form_tasks)
+        register_tasks(
+            outstanding_form_tasks, depends_on=[Submission, FormRequest, FormVersion, Client]
+        )
         register_section("forms", template="intake/portal/section.html", context=forms_section)
         register_panel(
             Panel(

@@ -21,13 +21,14 @@ def landing(request: HttpRequest) -> HttpResponse:
 def client_home(request: HttpRequest) -> HttpResponse:
     practice = request.tenant  # type: ignore[attr-defined]
     user = acting_user(request)
+    sections, tasks = registry.home_for(request, user)
     return render(
         request,
         "portal/home.html",
         {
             "show_appointments": online_booking_enabled(practice),
-            "sections": registry.sections_for(request, user),
-            "tasks": registry.tasks_for(user),
+            "sections": sections,
+            "tasks": tasks,
         },
     )
 
