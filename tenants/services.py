@@ -5,11 +5,13 @@ import zoneinfo
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from config.celery import enqueue_on_commit
 from shared_apps.plans.models import Plan
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.audit.services import record_event
@@ -17,6 +19,7 @@ from tenants.hosts import host_for_slug
 from tenants.models import Domain, Practice, ReservedSlug
 from tenants.schemas import connection
 from tenants.slugs import validate_slug
+from tenants.tasks import refill_spare_schemas
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +99,10 @@ def provision_practice(
                 from tenant_apps.accounts.services import invite_staff_member
 
                 invite_staff_member(owner, actor=None)
+
+            if settings.PRACTICE_SPARE_SCHEMAS:
+                # This provisioning may have used a spare schema; build its successor.
+                enqueue_on_commit(refill_spare_schemas)
     except IntegrityError as exc:
         # Two provisionings racing for one slug: the domain's unique index decides.
         raise ValidationError(SLUG_TAKEN_MESSAGE, code="taken") from exc

@@ -4,13 +4,15 @@
 `pg_dump` (tables, indexes, constraints, triggers and rows such as `django_migrations`) as a
 script stored in the public schema. Provisioning replays that script under the new schema's
 name in one round trip: no migration is replayed or faked, and no catalog-walking clone runs,
-so the time to provision stays flat as migrations are added.
+so the time to provision stays flat as migrations are added. Replays done ahead of time, as
+spare schemas that provisioning renames, take even that out of the call (tenants/spares.py).
 """
 
 import os
 import re
 import shutil
 import subprocess
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,9 +20,11 @@ from django_tenants.utils import schema_exists
 
 from tenants.models import SchemaTemplate
 from tenants.schemas import connection
+from tenants.spares import claim_spare_schema, drop_stale_spare_schemas
 
 PLACEHOLDER = "__practice_schema__"
 _SCHEMA_NAME_RE = re.compile(r"^p_[0-9a-f]{16}$")
+_SPARE_NAME_RE = re.compile(r"^spare_[0-9]+_[0-9a-f]{16}$")
 # pg_dump session settings and psql meta-commands; the script runs inside our transaction.
 _SKIPPED_LINE = re.compile(r"^(\\|SET |SELECT pg_catalog\.set_config|--)")
 
@@ -69,7 +73,10 @@ def capture_template() -> SchemaTemplate:
     script = _to_template_script(dump, settings.TENANT_BASE_SCHEMA)
     connection.set_schema_to_public()
     SchemaTemplate.objects.all().delete()
-    return SchemaTemplate.objects.create(script=script)
+    template = SchemaTemplate.objects.create(script=script)
+    # Spares replayed from the previous template would be missing this migration's changes.
+    drop_stale_spare_schemas(template_id=template.pk)
+    return template
 
 
 def _to_template_script(dump: str, template_name: str) -> str:
@@ -81,12 +88,34 @@ def _to_template_script(dump: str, template_name: str) -> str:
     return script
 
 
+def current_template_id() -> int | None:
+    return SchemaTemplate.objects.order_by("-id").values_list("id", flat=True).first()
+
+
+@lru_cache(maxsize=2)
+def _template_script(template_id: int) -> str:
+    # A captured template never changes (a new capture is a new row), so its script is read
+    # from the database once per process rather than once per provisioning.
+    return SchemaTemplate.objects.values_list("script", flat=True).get(pk=template_id)
+
+
+def replay_template(template_id: int, schema_name: str) -> None:
+    """Run the template's script as `schema_name`, inside the caller's transaction."""
+    if not (_SCHEMA_NAME_RE.match(schema_name) or _SPARE_NAME_RE.match(schema_name)):
+        raise ValueError(f"Unexpected practice schema name {schema_name!r}")
+    # One simple-protocol round trip (Django's psycopg cursors bind on the client side).
+    with connection.cursor() as cursor:
+        cursor.execute(_template_script(template_id).replace(PLACEHOLDER, schema_name))
+
+
 def create_schema_from_template(schema_name: str) -> None:
-    """Create `schema_name` as a copy of the template, inside the caller's transaction."""
+    """Create `schema_name` as a copy of the template, inside the caller's transaction:
+    a spare schema of the current template renamed if there is one, else a replay."""
     if not _SCHEMA_NAME_RE.match(schema_name):
         raise ValueError(f"Unexpected practice schema name {schema_name!r}")
-    template = SchemaTemplate.objects.order_by("-id").first()
-    if template is None:
+    template_id = current_template_id()
+    if template_id is None:
         raise RuntimeError("No practice template captured; run `manage.py migrate_platform`.")
-    with connection.cursor() as cursor:
-        cursor.execute(template.script.replace(PLACEHOLDER, schema_name))
+    if claim_spare_schema(template_id=template_id, schema_name=schema_name):
+        return
+    replay_template(template_id, schema_name)

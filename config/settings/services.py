@@ -107,3 +107,10 @@ CELERY_BEAT_SCHEDULE["billing-monthly-statements"] = {
 # stand-in, since js.stripe.com is unreachable there).
 STRIPE_PUBLISHABLE_KEY: str = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_JS_URL: str = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
+# Tops up the spare practice schemas (tenants/spares.py) if a refill after a provisioning was
+# missed, and rebuilds them after `migrate_platform` dropped those of the old template.
+CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {
+    "task": "tenants.tasks.refill_spare_schemas",
+    "schedule": 10 * 60,
+}

@@ -56,6 +56,9 @@ TENANT_LIMIT_SET_CALLS = True
 # New practices are copied from this template schema; `migrate_platform` keeps it current
 # and captures it (see tenants/template.py).
 TENANT_BASE_SCHEMA = "practice_template"
+# Spare schemas replayed from the template ahead of time, so that provisioning renames one
+# instead of building a few hundred indexes (tenants/spares.py); a Celery task refills them.
+PRACTICE_SPARE_SCHEMAS: int = env.int("PRACTICE_SPARE_SCHEMAS", default=2)
 
 # The platform's own host; practice `sunrise` lives at `sunrise.<PLATFORM_DOMAIN>`.
 PLATFORM_DOMAIN: str = env.str("PLATFORM_DOMAIN", default="localhost").lower().rstrip(".")
@@ -74,3 +77,6 @@ USE_X_FORWARDED_HOST: bool = env.bool("USE_X_FORWARDED_HOST", default=False)
 # invalidate it at once; the timeout only bounds memory for hosts nobody asks for.
 HOST_CACHE_SECONDS = 3600
 UNKNOWN_HOST_CACHE_SECONDS = 60
+# Each process also keeps resolutions itself, dropped the moment Redis pushes a change
+# (tenants/host_memo.py; needs CLIENT TRACKING, Redis 6 or later). Off: one Redis read per request.
+HOST_MEMO: bool = env.bool("HOST_MEMO", default=True)

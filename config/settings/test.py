@@ -35,6 +35,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER") if IN_TEST_WORKE
 if IN_TEST_WORKER:
     # Tasks enqueued by tasks go to the test worker's own queue, like those the tests send.
     CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# No spare practice schemas: the provisioning tests see the replay, and those about spares ask
+# for them (tests/tenants/test_spares.py), also from the worker they start.
+PRACTICE_SPARE_SCHEMAS = env.int("PRACTICE_SPARE_SCHEMAS", default=0) if IN_TEST_WORKER else 0
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
