@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,7 +134,10 @@ def _font_face() -> SafeString:
     return mark_safe(f'@font-face {{ font-family: "Signature Script"; src: {sources}; }}')
 
 
+@cache
 def _fetcher() -> Any:
+    """Made once per process: building a fetcher sets up an SSL context, which costs more
+    than laying out a page."""
     from weasyprint.urls import URLFetcher
 
     allowed_prefix = FONT_DIR.as_uri()
@@ -150,11 +154,23 @@ def _fetcher() -> Any:
     return LocalOnly(allowed_protocols={"data", "file"})
 
 
+@cache
+def _fonts() -> Any:
+    """One font configuration per process. The signature font's @font-face is decoded and
+    registered with it on the first render only: WeasyPrint keys the font it adds by the
+    rule's descriptors and reuses it when the same rule comes again."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def render_pdf(submission: Submission, practice: Practice, *, for_staff: bool) -> bytes:
     from weasyprint import HTML
 
     context = submission_context(submission, practice, for_staff=for_staff)
     context["font_face"] = _font_face()
     html = render_to_string("intake/pdf/submission.html", context)
-    pdf = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_fetcher()).write_pdf()
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=_fetcher()).write_pdf(
+        font_config=_fonts()
+    )
     return bytes(pdf or b"")
