@@ -8,6 +8,7 @@ from tenant_apps.booking.urls import portal_urlpatterns as booking_portal_urlpat
 from tenant_apps.clients.urls import portal_urlpatterns as client_portal_urlpatterns
 from tenant_apps.documents.urls import portal_urlpatterns as document_portal_urlpatterns
 from tenant_apps.intake.urls import portal_urlpatterns as intake_portal_urlpatterns
+from tenant_apps.payments.urls import charge_urlpatterns, pay_portal_urlpatterns
 from tenant_apps.payments.urls import portal_urlpatterns as payments_portal_urlpatterns
 from tenant_apps.practice.urls import account_urlpatterns
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("practice/clients/", include("tenant_apps.clients.urls")),
     path("practice/audit/", include("tenant_apps.audit.urls")),
     path("practice/billing/", include("tenant_apps.billing.urls")),
+    path("practice/billing/", include(charge_urlpatterns)),
     path("practice/documents/", include("tenant_apps.documents.urls")),
     path("practice/forms/", include("tenant_apps.intake.urls")),
     path("practice/settings/payments/", include("tenant_apps.payments.urls")),
@@ -32,5 +34,6 @@ urlpatterns = [
     path("documents/", include(document_portal_urlpatterns)),
     path("forms/", include(intake_portal_urlpatterns)),
     path("cards/", include(payments_portal_urlpatterns)),
+    path("billing/pay/", include(pay_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),
 ]

@@ -288,15 +288,97 @@ class PaymentApplication(models.Model):
         return f"Application #{self.pk}"
 
 
+class Refund(models.Model):
+    """Money given back on a card payment, on the practice's connected Stripe account.
+
+    Our row comes first: its id is in the idempotency key of the Stripe call, so a retried or
+    double-submitted request makes one refund. A refund made outside the app (in the Stripe
+    dashboard) arrives through the `charge.refunded` webhook and gets a row here too; the
+    unique Stripe id keeps it to one. Only a succeeded or pending refund reaches the ledger.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"  # our row exists, Stripe has not answered yet
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    ACTIVE: ClassVar = (Status.REQUESTED, Status.PENDING, Status.SUCCEEDED)
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    # The refund form's one-time token: the same form submitted twice finds this row.
+    request_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    failure_note = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="billing_refund_gt_0"),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="billing_refund_stripe_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class Dispute(models.Model):
+    """A client's bank contesting a card payment (a Stripe Dispute on the payment's charge).
+    Status and amount mirror the Dispute object as last read back from Stripe."""
+
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    stripe_charge_id = models.CharField(max_length=255)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32)
+    # Stripe's reason code ("fraudulent", "product_not_received"...), not the client's words.
+    reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dispute #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("won", "lost", "warning_closed")
+
+
 class LedgerEntry(models.Model):
     """One signed movement of a client's balance. Positive entries are what the client owes
-    (an issued invoice); negative ones reduce it (payments, write-offs, voids)."""
+    (an issued invoice, a refund of their payment); negative ones reduce it (payments,
+    write-offs, voids)."""
 
     class Kind(models.TextChoices):
         CHARGE = "charge", "Invoice"
         PAYMENT = "payment", "Payment"
         WRITE_OFF = "write_off", "Write-off"
         VOID = "void", "Void"
+        REFUND = "refund", "Refund"
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -308,6 +390,10 @@ class LedgerEntry(models.Model):
     )
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    # A refund reaches the ledger once: this link is unique.
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
     )
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
@@ -321,7 +407,7 @@ class LedgerEntry(models.Model):
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(kind="charge", amount__gt=0)
+                    models.Q(kind__in=["charge", "refund"], amount__gt=0)
                     | models.Q(kind__in=["payment", "write_off", "void"], amount__lt=0)
                 ),
                 name="billing_ledger_sign_by_kind",

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -12,11 +12,13 @@ from tenant_apps.billing.models import (
     BillingDocument,
     BillingRun,
     ClientDiagnosis,
+    Dispute,
     Invoice,
     LedgerEntry,
     Location,
     Payment,
     PaymentApplication,
+    Refund,
     Service,
 )
 from tenant_apps.clients.models import Client
@@ -56,9 +58,58 @@ def client_balance(client: Client, *, before: datetime | None = None) -> int:
 
 
 def unapplied_credit(client: Client) -> int:
+    """Payments not applied to invoices and not refunded."""
     paid = _sum(Payment.objects.filter(client=client))
+    refunded = _sum(LedgerEntry.objects.filter(client=client, kind=LedgerEntry.Kind.REFUND))
     applied = _sum(PaymentApplication.objects.filter(payment__client=client))
-    return paid - applied
+    return paid - refunded - applied
+
+
+def payment_refunded(payment: Payment) -> int:
+    """What the ledger records as given back on `payment`."""
+    return _sum(payment.ledger_entries.filter(kind=LedgerEntry.Kind.REFUND))
+
+
+def payment_unapplied(payment: Payment) -> int:
+    """The part of `payment` neither applied to an invoice nor refunded."""
+    applied = _sum(payment.applications.all())
+    return payment.amount - payment_refunded(payment) - applied
+
+
+def payments_with_refunds(client: Client) -> QuerySet[Payment]:
+    """The client's payments, each annotated with `refund_total` (on the ledger) and
+    `dispute_count`, in one query."""
+    refunded = (
+        LedgerEntry.objects.filter(payment=OuterRef("pk"), kind=LedgerEntry.Kind.REFUND)
+        .values("payment")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    disputes = (
+        Dispute.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    zero = Value(0, output_field=IntegerField())
+    return client.payments.annotate(
+        refund_total=Coalesce(Subquery(refunded), zero),
+        dispute_count=Coalesce(Subquery(disputes), zero),
+    )
+
+
+def submitted_refund(payment: Payment, request_key: str) -> Refund | None:
+    """The refund a refund form (by its one-time token) already made on `payment`."""
+    if not request_key:
+        return None
+    return payment.refunds.filter(request_key=request_key).first()
+
+
+def refundable_amount(payment: Payment) -> int:
+    """What may still be refunded: the payment less every refund asked for or made (a
+    refund waiting for Stripe's answer counts, so two requests cannot both take the rest)."""
+    taken = _sum(payment.refunds.filter(status__in=Refund.ACTIVE))
+    return max(payment.amount - taken, 0)
 
 
 def with_balances(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
@@ -116,6 +167,21 @@ def get_invoice_for_staff(user: User, pk: int | str) -> Invoice:
     )
     if found is None:
         raise Http404("No such invoice")
+    return found
+
+
+def get_payment_for_staff(user: User, pk: int | str) -> Payment:
+    """A payment of a client `user` may see; 404 for anything else."""
+    number = _pk(pk)
+    if number is None:
+        raise Http404("Not found")
+    found = (
+        Payment.objects.filter(pk=number, client__in=clients_for_staff(user))
+        .select_related("client")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such payment")
     return found
 
 

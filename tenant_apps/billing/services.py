@@ -27,6 +27,7 @@ from tenant_apps.billing.models import (
     Location,
     Payment,
     PaymentApplication,
+    Refund,
     Service,
 )
 from tenant_apps.billing.models import (
@@ -408,7 +409,7 @@ def apply_credit(
             raise ValidationError("That is more than the client's unapplied credit.")
         remaining = list(applications)
         for payment in locked.payments.order_by("received_at", "id"):
-            free = payment.amount - selectors._sum(payment.applications.all())
+            free = selectors.payment_unapplied(payment)
             take: list[tuple[Invoice, int]] = []
             while remaining and free > 0:
                 invoice, amount = remaining[0]
@@ -428,7 +429,7 @@ def apply_credit(
 def _apply(
     payment: Payment, applications: Sequence[tuple[Invoice, int]], *, actor: User | None
 ) -> None:
-    applied = selectors._sum(payment.applications.all())
+    applied = selectors._sum(payment.applications.all()) + selectors.payment_refunded(payment)
     for invoice, amount in sorted(applications, key=lambda item: item[0].pk):
         _require_amount(amount)
         if amount <= 0:
@@ -452,6 +453,71 @@ def _apply(
             created_by=actor,
         )
         _refresh_status(locked)
+
+
+def record_refund_entry(refund: Refund, *, actor: User | None, at: datetime) -> LedgerEntry:
+    """Put a refund on the ledger, once, and take the money back out of the payment.
+
+    The refunded amount comes first out of what the payment left unapplied (credit on the
+    client's account); the rest reverses the payment's applications to invoices, newest
+    first, and those invoices reopen (paid → partially paid → issued). The ledger entry is
+    positive: the client owes that much again, or has that much less credit. Idempotent: a
+    refund already on the ledger returns its entry.
+    """
+    with transaction.atomic():
+        locked = _locked_client(refund.payment.client)
+        existing = LedgerEntry.objects.filter(refund=refund).first()
+        if existing is not None:
+            return existing
+        payment = refund.payment
+        free = max(selectors.payment_unapplied(payment), 0)
+        entry = LedgerEntry.objects.create(
+            client=locked,
+            kind=LedgerEntry.Kind.REFUND,
+            amount=refund.amount,
+            currency=refund.currency,
+            occurred_at=at,
+            payment=payment,
+            refund=refund,
+            reason=refund.reason,
+            created_by=actor,
+        )
+        _unapply(payment, refund.amount - min(free, refund.amount), actor=actor, at=at)
+        record_event(actor, "billing.refund_recorded", target=refund, payment=payment.pk,
+                     amount=refund.amount)  # fmt: skip
+        selectors.forget_portal_summary(locked)
+    return entry
+
+
+def _unapply(payment: Payment, amount: int, *, actor: User | None, at: datetime) -> None:
+    """Reverse `amount` of the payment's applications, newest application first."""
+    if amount <= 0:
+        return
+    net: dict[int, int] = {}
+    newest: dict[int, tuple[datetime, int]] = {}
+    for application in payment.applications.order_by("applied_at", "id"):
+        net[application.invoice_id] = net.get(application.invoice_id, 0) + application.amount
+        if application.amount > 0:
+            newest[application.invoice_id] = (application.applied_at, application.pk)
+    order = sorted(
+        (invoice_id for invoice_id, total in net.items() if total > 0),
+        key=lambda invoice_id: newest[invoice_id],
+        reverse=True,
+    )
+    # Lock in id order (the module's lock order), then reverse newest first.
+    invoices = Invoice.objects.select_for_update().filter(pk__in=order).order_by("pk").in_bulk()
+    for invoice_id in order:
+        if amount <= 0:
+            break
+        part = min(net[invoice_id], amount)
+        invoice = invoices[invoice_id]
+        PaymentApplication.objects.create(
+            payment=payment, invoice=invoice, amount=-part, applied_at=at, created_by=actor
+        )
+        amount -= part
+        _refresh_status(invoice)
+    if amount > 0:
+        raise ValidationError("The refund is more than is left of the payment.")
 
 
 # Sending ---------------------------------------------------------------------------------

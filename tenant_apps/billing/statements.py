@@ -115,7 +115,8 @@ def compute_statements(
             invoice_due[entry["invoice_id"]] += amount
             invoice_issued[entry["invoice_id"]] = entry["invoice__issued_at"]
             invoice_client[entry["invoice_id"]] = entry["client_id"]
-        if entry["kind"] == LedgerEntry.Kind.PAYMENT:
+        if entry["kind"] in (LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REFUND):
+            # A refund (positive) gives back part of a payment: less credit on account.
             paid[entry["client_id"]] -= amount
     for application in applications:
         invoice_due[application["invoice_id"]] -= application["amount"]
@@ -147,6 +148,8 @@ def describe(activity: Activity) -> str:
         return f"Invoice {number} voided"
     if activity.kind == LedgerEntry.Kind.WRITE_OFF:
         return f"Adjustment to invoice {number}"
+    if activity.kind == LedgerEntry.Kind.REFUND:
+        return "Refund to card" if activity.method == "card" else "Refund"
     label = {"card": "card", "cash": "cash", "check": "check"}.get(activity.method, "")
     text = f"Payment by {label}" if label else "Payment"
     return f"{text} {activity.reference}".strip() if activity.method == "check" else text

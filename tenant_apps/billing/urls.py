@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenant_apps.billing import portal_views, views
+from tenant_apps.payments import card_requests, refund_views
 
 app_name = "billing"
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("clients/<str:pk>/statements/new/", views.statement_create, name="statement_create"),
     path("clients/<str:pk>/superbills/new/", views.superbill_create, name="superbill_create"),
     path("clients/<str:pk>/diagnoses/", views.diagnosis_add, name="diagnosis_add"),
+    path("clients/<str:pk>/card-request/", card_requests.ask_for_card, name="card_request"),
     path(
         "clients/<str:pk>/diagnoses/<str:diagnosis_pk>/remove/",
         views.diagnosis_remove,
@@ -29,6 +31,8 @@ urlpatterns = [
     path("invoices/<str:pk>/issue/", views.invoice_issue, name="invoice_issue"),
     path("invoices/<str:pk>/void/", views.invoice_void, name="invoice_void"),
     path("invoices/<str:pk>/write-off/", views.invoice_write_off, name="invoice_write_off"),
+    path("payments/<str:pk>/", refund_views.payment_detail, name="payment"),
+    path("payments/<str:pk>/refund/", refund_views.payment_refund, name="payment_refund"),
     path("documents/send/", views.documents_send, name="documents_send"),
     path("documents/<str:pk>/", views.document_detail, name="document"),
     path("documents/<str:pk>/pdf/", views.document_pdf, name="document_pdf"),

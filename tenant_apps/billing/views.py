@@ -43,6 +43,7 @@ from tenant_apps.billing.models import (
 )
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import clients_for_staff
+from tenant_apps.payments.card_requests import expiring_default_cards
 from tenants.models import Practice
 
 PAGE_SIZE = 50
@@ -87,7 +88,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/home.html",
-        {"page": page, "statuses": Invoice.Status.choices, "status": status},
+        {
+            "page": page,
+            "statuses": Invoice.Status.choices,
+            "status": status,
+            "expiring_cards": expiring_default_cards(),
+        },
     )
 
 
@@ -200,7 +206,7 @@ def client_billing(request: HttpRequest, pk: str) -> HttpResponse:
             "balance": selectors.client_balance(client),
             "credit": selectors.unapplied_credit(client),
             "invoices": selectors.client_invoices(client),
-            "payments": client.payments.all(),
+            "payments": selectors.payments_with_refunds(client),
             "documents": client.billing_documents.all(),
             "diagnoses": client.diagnoses.all(),
             "diagnosis_form": DiagnosisForm(),

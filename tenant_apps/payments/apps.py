@@ -10,7 +10,16 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
+        import tenant_apps.payments.card_events  # noqa: F401  (registers webhook handlers)
+        from tenant_apps.clients.panels import Panel, register_panel
+        from tenant_apps.payments import emails, payment_events  # noqa: F401  (registration)
+        from tenant_apps.payments.card_requests import card_panel, card_request_tasks
         from tenant_apps.payments.portal_views import card_tasks
         from tenant_apps.portal.registry import register_tasks
 
         register_tasks(card_tasks)
+        register_tasks(card_request_tasks)
+        register_panel(
+            Panel(key="cards", template="payments/panel.html", context=card_panel,
+                  roles=frozenset({"owner", "biller", "clinician"}), order=55)
+        )  # fmt: skip

@@ -75,7 +75,7 @@ def begin_card_setup(client: Client, *, actor: User) -> str:
     return str(intent.client_secret)
 
 
-def complete_card_setup(client: Client, *, actor: User, setup_intent_id: str) -> SavedCard:
+def complete_card_setup(client: Client, *, actor: User | None, setup_intent_id: str) -> SavedCard:
     """Store the card a confirmed SetupIntent saved. Idempotent: the same SetupIntent twice
     gives the same card. A SetupIntent of another client's Customer is refused."""
     status = _ready()
@@ -154,6 +154,12 @@ def remove_card(card: SavedCard, *, actor: User) -> None:
         # Already detached (or gone) on Stripe's side: forgetting it is still right.
         logger.info("Payment method of card %s was already detached", card.pk)
 
+    forget_card(card, actor=actor)
+
+
+def forget_card(card: SavedCard, *, actor: User | None) -> None:
+    """Delete our row of a card already detached on Stripe; the newest remaining card of the
+    client becomes the default if this one was."""
     with transaction.atomic():
         _locked(card.client)
         was_default = card.is_default

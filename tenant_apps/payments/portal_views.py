@@ -18,7 +18,7 @@ from tenant_apps.accounts.access import acting_user, client_required
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import client_for_portal_user
-from tenant_apps.payments import cards, selectors
+from tenant_apps.payments import cards, charging, selectors
 from tenant_apps.portal.registry import PortalTask
 from tenants.models import Practice
 from tenants.schemas import current_practice
@@ -73,7 +73,9 @@ def add_card(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _complete(request: HttpRequest, setup_intent_id: str) -> HttpResponse:
+def _complete(
+    request: HttpRequest, setup_intent_id: str, *, authorize: bool = False
+) -> HttpResponse:
     _, _, client = _context(request)
     try:
         card = cards.complete_card_setup(
@@ -85,6 +87,8 @@ def _complete(request: HttpRequest, setup_intent_id: str) -> HttpResponse:
         logger.warning("Could not complete a card setup for client %s", client.pk)
         messages.error(request, UNREACHABLE)
     else:
+        if authorize:
+            charging.authorize_charges(card, actor=acting_user(request))
         messages.success(request, f"Your {card.brand} card ending {card.last4} is saved.")
     return redirect("payments_portal:cards")
 
@@ -93,7 +97,11 @@ def _complete(request: HttpRequest, setup_intent_id: str) -> HttpResponse:
 @require_POST
 def complete_card(request: HttpRequest) -> HttpResponse:
     """Posted by the add-card page once Stripe.js has confirmed the SetupIntent."""
-    return _complete(request, request.POST.get("setup_intent", ""))
+    return _complete(
+        request,
+        request.POST.get("setup_intent", ""),
+        authorize=request.POST.get("authorize") == "yes",
+    )
 
 
 @client_required

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenant_apps.payments import portal_views, views
+from tenant_apps.payments import charge_views, pay_views, portal_views, views
 
 app_name = "payments"
 
@@ -22,4 +22,21 @@ portal_urlpatterns = (
         path("<str:pk>/remove/", portal_views.remove, name="remove"),
     ],
     "payments_portal",
+)
+
+pay_portal_urlpatterns = (
+    [
+        path("", pay_views.pay, name="pay"),
+        path("<str:pk>/", pay_views.confirm, name="confirm"),
+        path("<str:pk>/complete/", pay_views.complete, name="complete"),
+        path("<str:pk>/return/", pay_views.stripe_return, name="return"),
+        path("<str:pk>/receipt/", pay_views.receipt, name="receipt"),
+        path("cards/<str:pk>/authorize/", pay_views.authorize_card, name="authorize_card"),
+    ],
+    "pay_portal",
+)
+
+charge_urlpatterns = (
+    [path("invoices/<str:pk>/charge/", charge_views.charge_invoice, name="charge_invoice")],
+    "payments_charges",
 )

@@ -10,6 +10,8 @@ no Connect accounts API. So the proxy in front of it:
 - answers the Connect management endpoints itself from a dict: `POST /v1/accounts`,
   `GET /v1/accounts/<id>` and `POST /v1/account_links`. Tests change an account's status with
   `set_account(...)`, as Stripe would when the practice finishes onboarding;
+- answers `GET /v1/disputes/<id>` from a dict as well (localstripe has no disputes): tests
+  open one with `create_dispute(...)`, as a client's bank would;
 - forwards everything else to localstripe.
 
 Both listen on 127.0.0.1 only. localstripe's own command binds every interface and saves its
@@ -65,12 +67,32 @@ class FakeStripe:
     url: str
     calls: list[Call] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
             self.accounts.clear()
+            self.disputes.clear()
+
+    def create_dispute(
+        self, *, charge: str, payment_intent: str, amount: int, currency: str = "usd"
+    ) -> dict[str, Any]:
+        dispute = {
+            "id": f"du_{secrets.token_hex(8)}",
+            "object": "dispute",
+            "charge": charge,
+            "payment_intent": payment_intent,
+            "amount": amount,
+            "currency": currency,
+            "status": "needs_response",
+            "reason": "fraudulent",
+            "created": int(time.time()),
+        }
+        with self.lock:
+            self.disputes[dispute["id"]] = dispute
+        return dispute
 
     def calls_to(self, prefix: str) -> list[Call]:
         with self.lock:
@@ -167,6 +189,12 @@ def _handler(fake: FakeStripe, upstream: str) -> type[BaseHTTPRequestHandler]:
                 with fake.lock:
                     account = fake.accounts.get(path.rsplit("/", 1)[1])
                     snapshot = json.loads(json.dumps(account)) if account else None
+                self._json(200, snapshot) if snapshot else self._not_found()
+                return
+            if self.command == "GET" and path.startswith("/v1/disputes/"):
+                with fake.lock:
+                    dispute = fake.disputes.get(path.rsplit("/", 1)[1])
+                    snapshot = json.loads(json.dumps(dispute)) if dispute else None
                 self._json(200, snapshot) if snapshot else self._not_found()
                 return
             self._forward(body)

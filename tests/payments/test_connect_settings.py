@@ -218,3 +218,20 @@ def test_connected_calls_go_out_with_the_practices_account_and_never_as_the_plat
     ]
     with pytest.raises(ValueError, match="acct_"):
         connected_options("")
+
+
+def test_returning_from_a_first_onboarding_finds_the_new_account(
+    alice_browser, sunrise, fake_stripe, after_commit
+):
+    alice_browser.get(SETTINGS_URL)  # caches "not connected"
+    with after_commit():
+        alice_browser.post(CONNECT_URL)
+    account = StripeAccount.objects.get(practice=sunrise)
+    fake_stripe.enable_charges(account.account_id)
+
+    with after_commit():
+        alice_browser.get(SETTINGS_URL + "?returned=1")
+    page = alice_browser.get(SETTINGS_URL).content.decode()
+
+    assert 'data-status="not-connected"' not in page
+    assert "Clients can add a card in the portal." in page
