@@ -94,6 +94,28 @@ ensure_venv() {
     printf '%s\n' "$wanted" >"$STAMP"
 }
 
+# Installs package-lock.json into node_modules (axe-core for the browser tests' accessibility
+# checks) when node_modules is missing or the lock changed since the last install. Without
+# npm it names what to install instead; the accessibility checks then cannot run.
+NODE_LOCK="$ROOT/package-lock.json"
+NODE_STAMP="$ROOT/node_modules/.package-lock.sha256"
+ensure_node_modules() {
+    [[ -f "$NODE_LOCK" ]] || return 0
+    if ! command -v npm >/dev/null; then
+        say "npm is missing: install Node.js and npm (Debian: apt-get install npm) for axe-core"
+        return 0
+    fi
+    local wanted
+    wanted="$(sha256sum "$NODE_LOCK" | cut -d' ' -f1)"
+    if [[ -d "$ROOT/node_modules" && -f "$NODE_STAMP" && "$(<"$NODE_STAMP")" == "$wanted" ]]; then
+        return
+    fi
+    say "Installing package-lock.json into node_modules"
+    (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+        die "Installing package-lock.json failed; see npm's output above."
+    printf '%s\n' "$wanted" >"$NODE_STAMP"
+}
+
 # Installs the Debian packages in requirements/apt.txt that are missing (PDF rendering
 # libraries, Chromium for the browser tests). Needs root; otherwise it names what to install.
 ensure_system_packages() {

@@ -1,7 +1,9 @@
 import logging
 import smtplib
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import get_urlconf, set_urlconf
 from django.utils import timezone
 
 from config.celery import app
@@ -33,7 +35,15 @@ def deliver_email(self: object, delivery_id: int) -> bool:
             return False
 
         delivery.attempts += 1
-        message = build_message(delivery)
+        # Every link in an email is on the practice's host. A task run eagerly from a request
+        # on the platform host (the operator provisioning a practice) would otherwise resolve
+        # URL names with the platform's URL conf, which has none of the practice's.
+        outer_urlconf = get_urlconf()
+        set_urlconf(settings.ROOT_URLCONF)
+        try:
+            message = build_message(delivery)
+        finally:
+            set_urlconf(outer_urlconf)
         if message is None:
             delivery.skipped_at = timezone.now()
             delivery.save(update_fields=["attempts", "skipped_at"])
