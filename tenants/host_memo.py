@@ -19,9 +19,10 @@ enough that unread messages might no longer fit the socket's buffer. While the c
 down every lookup goes to Redis, as it would without this module.
 """
 
+import datetime
+import enum
 import logging
 import os
-import pickle
 import threading
 import time
 from typing import Any
@@ -29,6 +30,8 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
+from django.db.models.base import ModelState
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +42,17 @@ RETRY_SECONDS = 1.0
 
 
 class HostMemo:
-    """Pickled resolutions by cache key, valid while the tracking connection says so.
+    """Resolutions by cache key, valid while the tracking connection says so.
 
-    Values are kept pickled so that every request gets objects of its own, exactly as from
-    the shared cache: a view that changes `request.tenant` cannot leak into the next request.
+    Every request gets objects of its own, as from the shared cache (see `fresh_copy`): a
+    view that changes `request.tenant` cannot leak into the next request.
     """
 
     def __init__(self, url: str, prefix: str) -> None:
         self.url = url
         self.prefix = prefix
         self._lock = threading.Lock()
-        self._entries: dict[str, bytes] = {}
+        self._entries: dict[str, Any] = {}
         self._connection: Any = None
         self._pid = 0
         self._drained_at = 0.0
@@ -63,7 +66,7 @@ class HostMemo:
             if not self._sync():
                 return None
             value = self._entries.get(key)
-        return None if value is None else pickle.loads(value)
+        return None if value is None else fresh_copy(value)
 
     def generation_now(self) -> int:
         """Read pending messages, then the generation to pass to remember()."""
@@ -74,10 +77,10 @@ class HostMemo:
     def remember(self, key: str, value: Any, *, generation: int) -> None:
         """Keep a value read from Redis, unless a message that arrived since `generation`
         was taken may concern it (the value could have been read before that change)."""
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        kept = fresh_copy(value)
         with self._lock:
             if self._sync() and self.generation == generation:
-                self._entries[key] = data
+                self._entries[key] = kept
 
     def clear(self) -> None:
         with self._lock:
@@ -153,6 +156,48 @@ class HostMemo:
         self._entries.clear()
 
 
+# Values that are never changed in place, so a copy may share them.
+_IMMUTABLE = (str, int, float, bytes, type(None), datetime.date, datetime.time, enum.Enum)
+
+
+def fresh_copy(value: Any) -> Any:
+    """A copy of a resolution that shares nothing mutable with `value`.
+
+    Resolutions are frozen dataclasses holding model instances whose fields are strings,
+    numbers, dates and lists (a plan's features). Copying those by hand costs a few
+    microseconds; unpickling a practice and its plan, several times that, on every request.
+    """
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if isinstance(value, models.Model):
+        copy = value.__class__.__new__(value.__class__)
+        attributes = value.__dict__.copy()
+        for name, item in attributes.items():
+            if not isinstance(item, _IMMUTABLE) and name != "_state":
+                attributes[name] = fresh_copy(item)
+        copy.__dict__.update(attributes)
+        state = copy._state = ModelState()
+        for name, item in value._state.__dict__.items():
+            if name == "fields_cache":
+                state.fields_cache = {key: fresh_copy(cached) for key, cached in item.items()}
+            elif name != "peers":  # weak references to instances fetched together
+                setattr(state, name, item)
+        return copy
+    if isinstance(value, list):
+        return [fresh_copy(item) for item in value]
+    if isinstance(value, dict):
+        return {key: fresh_copy(item) for key, item in value.items()}
+    if isinstance(value, (set, tuple)):
+        return value.__class__(fresh_copy(item) for item in value)
+    if not hasattr(value, "__dict__"):
+        return value  # nothing to change in place (a singleton such as a fetch mode)
+    # A dataclass or another plain object: a new one with copied attributes (this also
+    # works for frozen dataclasses, whose __setattr__ refuses).
+    copy = object.__new__(value.__class__)
+    copy.__dict__.update({name: fresh_copy(item) for name, item in vars(value).items()})
+    return copy
+
+
 _memo: HostMemo | None = None
 _memo_lock = threading.Lock()
 
@@ -167,6 +212,11 @@ def host_memo(prefix: str) -> HostMemo | None:
             if _memo is None or _memo.prefix != prefix:
                 _memo = HostMemo(settings.CACHES["default"]["LOCATION"], prefix)
     return _memo
+
+
+def current() -> HostMemo | None:
+    """This process's memo if one was made and it is switched on, else None."""
+    return _memo if _memo is not None and settings.HOST_MEMO else None
 
 
 def barrier() -> None:

@@ -13,6 +13,7 @@ every process.
 """
 
 import enum
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ class Resolution:
     redirect_host: str = ""
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_host(raw_host: str) -> str:
     """Lowercase, without port and trailing dot; empty for anything that is not a host."""
     domain, _port = split_domain_port(raw_host)
@@ -71,9 +73,14 @@ def resolve_host(host: str) -> Resolution:
         return Resolution(HostKind.PLATFORM)
 
     key, unknown_key = _cache_key(host), _unknown_cache_key(host)
-    # The key as Redis knows it, and the prefix every host key shares.
-    memo_key = cache.make_key(key, version=CACHE_VERSION)
-    memo = host_memo.host_memo(memo_key.removesuffix(host))
+    # The key as Redis knows it, and the prefix every host key shares (the same for every
+    # host, since resolution runs on the public schema: work it out once per process).
+    memo = host_memo.current()
+    if memo is not None:
+        memo_key = memo.prefix + host
+    else:
+        memo_key = cache.make_key(key, version=CACHE_VERSION)
+        memo = host_memo.host_memo(memo_key.removesuffix(host))
     if memo is not None:
         remembered = memo.get(memo_key)
         if remembered is not None:

@@ -7,15 +7,18 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from tenants import request_memo
 from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
-from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
+
+PUBLIC_SCHEMA = get_public_schema_name()
 
 
 @cache
@@ -35,7 +38,11 @@ class PracticeHostMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        connection.set_schema_to_public()
+        # The connection itself rather than its per-call proxy (looked up once, not thrice).
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.schema_name != PUBLIC_SCHEMA:  # type: ignore[attr-defined]
+            # Only a request that ended abnormally leaves another schema behind.
+            db.set_schema_to_public()  # type: ignore[attr-defined]
         try:
             # get_host() validates against ALLOWED_HOSTS and honours X-Forwarded-Host only
             # when USE_X_FORWARDED_HOST is set.
@@ -62,16 +69,17 @@ class PracticeHostMiddleware:
             return self._platform_page(request, "errors/suspended.html", status=503)
 
         request.tenant = practice  # type: ignore[attr-defined]
-        connection.set_tenant(practice)
+        db.set_tenant(practice)  # type: ignore[attr-defined]
         request.urlconf = settings.ROOT_URLCONF
         # Times are stored in UTC and shown in the practice's own zone, on every page.
         timezone.activate(practice_zone(practice.time_zone))
+        memo_token = request_memo.begin_scope()
         try:
-            with request_memo.request_scope():
-                return self.get_response(request)
+            return self.get_response(request)
         finally:
+            request_memo.end_scope(memo_token)
             timezone.deactivate()
-            connection.set_schema_to_public()
+            db.set_schema_to_public()  # type: ignore[attr-defined]
 
     def _platform_page(self, request: HttpRequest, template: str, *, status: int) -> HttpResponse:
         response = TemplateResponse(

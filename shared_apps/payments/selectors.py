@@ -37,7 +37,7 @@ def connection_status(practice: Practice) -> ConnectionStatus:
 
 def _connection_status(practice: Practice) -> ConnectionStatus:
     with schema_context(practice.schema_name):
-        cached = cache.get(STATUS_CACHE_KEY)
+        cached = request_memo.cache_get(STATUS_CACHE_KEY)
     if isinstance(cached, ConnectionStatus):
         return cached
     account = StripeAccount.objects.filter(practice=practice).first()

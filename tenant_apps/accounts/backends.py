@@ -1,8 +1,10 @@
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from tenant_apps.accounts import user_cache
 from tenant_apps.accounts.models import normalize_email
 
 
@@ -19,6 +21,19 @@ class EmailBackend(ModelBackend):
         if username is not None:
             username = normalize_email(username)
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        """The signed-in user of a request, from the cache while it is current
+        (tenant_apps/accounts/user_cache.py); inactive users are refused as before."""
+        user = user_cache.cached_user(user_id, lambda: self._load_user(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def _load_user(self, user_id: Any) -> Any:
+        UserModel = get_user_model()
+        try:
+            return UserModel._default_manager.get(pk=user_id)
+        except UserModel.DoesNotExist:
+            return None
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

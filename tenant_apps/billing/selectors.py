@@ -284,6 +284,10 @@ def forget_portal_summary(client: Client) -> None:
         return
     from django.db import transaction
 
+    from tenant_apps.portal.registry import forget_homes
+
     key = _summary_key(client.user_id)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
+    # The portal home keeps this summary in its own cached entry too.
+    forget_homes()

@@ -92,7 +92,7 @@ class BookingSettings(models.Model):
 
     @classmethod
     def _load(cls) -> "BookingSettings":
-        found = cache.get(SETTINGS_CACHE_KEY)
+        found = request_memo.cache_get(SETTINGS_CACHE_KEY)
         if isinstance(found, cls):
             return found
         found, _created = cls.objects.get_or_create(singleton=True)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from tenant_apps.accounts.models import Role, User, normalize_email
+from tenant_apps.accounts.user_cache import forget_user
 from tenant_apps.audit.services import record_event
 from tenant_apps.clients.models import (
     DEMOGRAPHIC_FIELDS,
@@ -56,6 +57,7 @@ def save_client(client: Client, *, actor: User, changed: list[str] | None = None
                 client.save(update_fields=[*(changed or []), "updated_at"] if changed else None)
             if client.user_id and changed and "email" in changed and client.email:
                 User.objects.filter(pk=client.user_id).update(email=client.email)
+                forget_user(client.user_id)
             record_event(
                 actor,
                 "client.created" if creating else "client.updated",
@@ -132,6 +134,7 @@ def revoke_invitation(client: Client, *, actor: User) -> int:
         ).update(revoked_at=now)
         if client.user_id:
             User.objects.filter(pk=client.user_id, role=Role.CLIENT).update(is_active=False)
+            forget_user(client.user_id)
         record_event(actor, "client.invitation_revoked", target=client, count=revoked)
     return revoked
 

@@ -1,5 +1,6 @@
 """Values read once per request (tenants/request_memo.py)."""
 
+from django.core.cache import cache
 from django_tenants.utils import schema_context
 
 from tenant_apps.booking.models import BookingSettings
@@ -39,3 +40,34 @@ def test_a_saved_setting_is_seen_by_the_rest_of_the_request(sunrise):
         settings.save()
 
         assert BookingSettings.load().enabled is True
+
+
+def test_a_prefetched_entry_answers_once_and_a_change_drops_it(sunrise, monkeypatch):
+    monkeypatch.setattr(request_memo, "PREFETCHED_KEYS", ["prefetch-test"])
+    with schema_context(sunrise.schema_name):
+        cache.set("prefetch-test", "before")
+        with request_memo.request_scope():
+            assert request_memo.get_many_with_prefetch(["other"]) == {}
+            cache.set("prefetch-test", "changed without telling")
+            # Answered from the prefetch: the round trip was saved.
+            assert request_memo.cache_get("prefetch-test") == "before"
+
+        with request_memo.request_scope():
+            request_memo.get_many_with_prefetch([])
+            cache.set("prefetch-test", "after")
+            request_memo.forget("prefetch-test")
+            assert request_memo.cache_get("prefetch-test") == "after"
+
+
+def test_a_prefetch_in_one_practice_does_not_answer_for_another(sunrise, harbor, monkeypatch):
+    monkeypatch.setattr(request_memo, "PREFETCHED_KEYS", ["prefetch-test"])
+    with schema_context(sunrise.schema_name):
+        cache.set("prefetch-test", "sunrise")
+    with schema_context(harbor.schema_name):
+        cache.set("prefetch-test", "harbor")
+
+    with request_memo.request_scope():
+        with schema_context(sunrise.schema_name):
+            request_memo.get_many_with_prefetch([])
+        with schema_context(harbor.schema_name):
+            assert request_memo.cache_get("prefetch-test") == "harbor"
