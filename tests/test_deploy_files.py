@@ -8,8 +8,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-# Every `env.<type>("NAME"` and `os.environ.get("NAME"` in the code that production runs.
-_READ = re.compile(r'(?:env\.\w+|os\.environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"')
+# Every `env.<type>("NAME"`, `required("NAME"` and `os.environ.get("NAME"` in the code that
+# production runs.
+_READ = re.compile(r'(?:env\.\w+|required|os\.environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"')
 
 
 def _variables_read() -> set[str]:
@@ -39,7 +40,12 @@ def test_env_example_sets_production_and_leaves_the_secrets_empty():
     text = (DEPLOY / "env.example").read_text()
 
     assert "\nDJANGO_ENV=production\n" in text
-    for secret in ("DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "BILLING_FIELD_KEY"):
+    for secret in (
+        "DJANGO_SECRET_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "BILLING_FIELD_KEY",
+    ):
         assert re.search(rf"^{secret}=$", text, flags=re.MULTILINE), secret
 
 

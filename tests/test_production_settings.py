@@ -1,4 +1,5 @@
-"""Production settings refuse to start without their secrets, naming what is missing."""
+"""Production settings refuse to start without their secrets and the platform domain (which
+ALLOWED_HOSTS is built from), naming what is missing or left empty."""
 
 import os
 import subprocess
@@ -16,10 +17,21 @@ PRODUCTION_ENV = {
     "BILLING_FIELD_KEY": "a-long-random-billing-key-for-this-test-only",
     "PLATFORM_DOMAIN": "swasth.example",
 }
+REQUIRED = [
+    "DJANGO_SECRET_KEY",
+    "PLATFORM_DOMAIN",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "BILLING_FIELD_KEY",
+]
 
 
 def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STRIPE_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "STRIPE_")) and k not in REQUIRED
+    }
     return subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.ALLOWED_HOSTS)"],
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
@@ -36,12 +48,18 @@ def test_production_settings_load_with_every_secret():
     assert "['swasth.example', '.swasth.example']" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "missing",
-    ["DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "BILLING_FIELD_KEY"],
-)
+@pytest.mark.parametrize("missing", REQUIRED)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _load_settings(env)
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
+
+
+# deploy/env.example leaves the secrets empty: a copy that was not filled in must not start.
+@pytest.mark.parametrize("blank", REQUIRED)
+@pytest.mark.parametrize("value", ["", "  "])
+def test_production_refuses_to_start_with_an_empty(blank, value):
+    result = _load_settings({**PRODUCTION_ENV, blank: value})
+    assert result.returncode != 0
+    assert f"Set the {blank} environment variable: it is empty" in result.stderr

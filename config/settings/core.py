@@ -1,7 +1,7 @@
-from config.settings.environment import BASE_DIR, DEBUG, IS_PRODUCTION, env
+from config.settings.environment import BASE_DIR, DEBUG, IS_PRODUCTION, env, required
 
 if IS_PRODUCTION:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = required("DJANGO_SECRET_KEY")
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-not-for-production")
 

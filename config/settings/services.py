@@ -1,6 +1,6 @@
 """PostgreSQL, Redis (cache and broker), Celery and email."""
 
-from config.settings.environment import IS_PRODUCTION, env
+from config.settings.environment import IS_PRODUCTION, env, required
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/swasth"),
@@ -58,8 +58,8 @@ STRIPE_WEBHOOK_SECRET: str = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
 
 if IS_PRODUCTION:
-    STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY")
-    STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET")
+    STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET")
 # Appointment reminders: every 5 minutes each practice queues the reminders that have come due
 # (tenant_apps/booking). A periodic scan rather than a countdown per appointment, because Redis
 # redelivers countdowns longer than the broker's visibility timeout.
@@ -91,7 +91,7 @@ DOCUMENTS_DEFAULT_QUOTA_BYTES: int = env.int(
 # Billing: the key that encrypts tax ids at rest (any long random string; see
 # tenant_apps/billing/crypto.py), and optionally the full CMS ICD-10-CM list to validate against.
 if IS_PRODUCTION:
-    BILLING_FIELD_KEY: str = env.str("BILLING_FIELD_KEY")
+    BILLING_FIELD_KEY: str = required("BILLING_FIELD_KEY")
 else:
     BILLING_FIELD_KEY = env.str("BILLING_FIELD_KEY", default="insecure-development-billing-key")
 BILLING_ICD10CM_FILE: str = env.str("BILLING_ICD10CM_FILE", default="")

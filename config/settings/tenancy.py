@@ -1,6 +1,6 @@
 """Practices are PostgreSQL schemas (django-tenants); the platform itself is the public schema."""
 
-from config.settings.environment import DEBUG, IS_PRODUCTION, env
+from config.settings.environment import DEBUG, IS_PRODUCTION, env, required
 
 # Apps whose tables live in the public schema. Apps listed in both lists (accounts, auth,
 # sessions, axes, audit, mail) get a table in every schema: operators in public, each
@@ -61,7 +61,14 @@ TENANT_BASE_SCHEMA = "practice_template"
 PRACTICE_SPARE_SCHEMAS: int = env.int("PRACTICE_SPARE_SCHEMAS", default=2)
 
 # The platform's own host; practice `sunrise` lives at `sunrise.<PLATFORM_DOMAIN>`.
-PLATFORM_DOMAIN: str = env.str("PLATFORM_DOMAIN", default="localhost").lower().rstrip(".")
+# Production has no default: ALLOWED_HOSTS is built from it, and "localhost" there would
+# answer no real request while looking configured.
+_platform_domain = (
+    required("PLATFORM_DOMAIN")
+    if IS_PRODUCTION
+    else env.str("PLATFORM_DOMAIN", default="localhost")
+)
+PLATFORM_DOMAIN: str = _platform_domain.lower().rstrip(".")
 # How links in emails reach a practice: scheme and (for development) a port.
 PORTAL_URL_SCHEME: str = env.str("PORTAL_URL_SCHEME", default="https" if IS_PRODUCTION else "http")
 PORTAL_URL_PORT: int | None = env.int("PORTAL_URL_PORT", default=None if IS_PRODUCTION else 8000)
