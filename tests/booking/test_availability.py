@@ -282,3 +282,166 @@ def test_appointments_with_their_buffer_and_blocked_time_are_not_offered(
     # 9:00 + 50 min + 10 min buffer ends at 10:00 exactly; 11:00 is inside the first
     # appointment's buffer; the cancelled one frees 12:00; 14-16 blocked, 16-17 off.
     assert [f"{s.astimezone(NEW_YORK):%H:%M}" for s in entry.slots] == ["09:00", "12:00", "13:00"]
+
+
+# Notice and horizon on the four switch days ------------------------------------------------
+#
+# Sunday hours 00:00-06:00, 30-minute slots every 30 minutes, one hour of notice and one day of
+# horizon. Both are elapsed time, so across the switch their ends fall an hour away, on the
+# wall clock, from where "now plus N" on the wall clock would put them.
+
+
+def _sunday_night(request, practice_fixture: str, clinician_fixture: str, now: datetime):
+    practice = request.getfixturevalue(practice_fixture)
+    clinician = request.getfixturevalue(clinician_fixture)
+    enable_booking(
+        practice,
+        min_notice_hours=1,
+        max_horizon_days=1,
+        buffer_minutes=0,
+        slot_interval_minutes=30,
+    )
+    with schema_context(practice.schema_name):
+        WorkingHours.objects.create(
+            clinician=clinician, weekday=SUNDAY, start_time=time(0), end_time=time(6)
+        )
+        service = BookableService.objects.create(name="Check-in", duration_minutes=30)
+        service.clinicians.add(clinician)
+        days = selectors.free_slots_for(
+            practice,
+            service,
+            clinician,
+            first_day=now.date() - timedelta(days=1),
+            last_day=now.date() + timedelta(days=3),
+            now=now.astimezone(UTC),
+        )
+    return [slot for entry in days for slot in entry.slots]
+
+
+def _labels(slots: list[datetime], zone: ZoneInfo) -> list[str]:
+    return [slot.astimezone(zone).strftime("%H:%M %Z") for slot in slots]
+
+
+def _assert_within(slots: list[datetime], now: datetime) -> None:
+    now = now.astimezone(UTC)  # elapsed-time arithmetic; in its own zone it would be wall time
+    assert slots, "no slot offered"
+    assert len(set(slots)) == len(slots)
+    assert all(now + timedelta(hours=1) <= slot <= now + timedelta(days=1) for slot in slots)
+
+
+BOOKERS = {NEW_YORK: ("sunrise", "bob"), LONDON: ("harbor_professional", "hana")}
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "expected"),
+    [
+        # 01:15 EST + 1 h is 03:15 EDT: the wall clock jumps from 02:00 to 03:00.
+        (
+            NEW_YORK,
+            datetime(2026, 3, 8, 1, 15, tzinfo=NEW_YORK),
+            ["03:30 EDT", "04:00 EDT", "04:30 EDT", "05:00 EDT", "05:30 EDT"],
+        ),
+        # 01:15 EDT + 1 h is 01:15 EST, in the repeated hour, whose times are offered once
+        # (their first, EDT, occurrence, already past): the next slot is 02:00 EST.
+        (
+            NEW_YORK,
+            datetime(2026, 11, 1, 1, 15, tzinfo=NEW_YORK),
+            [
+                "02:00 EST",
+                "02:30 EST",
+                "03:00 EST",
+                "03:30 EST",
+                "04:00 EST",
+                "04:30 EST",
+                "05:00 EST",
+                "05:30 EST",
+            ],
+        ),
+        # 00:15 GMT + 1 h is 02:15 BST: 01:00-02:00 does not exist.
+        (
+            LONDON,
+            datetime(2026, 3, 29, 0, 15, tzinfo=LONDON),
+            [
+                "02:30 BST",
+                "03:00 BST",
+                "03:30 BST",
+                "04:00 BST",
+                "04:30 BST",
+                "05:00 BST",
+                "05:30 BST",
+            ],
+        ),
+        # 01:15 BST + 1 h is 01:15 GMT, in the repeated hour.
+        (
+            LONDON,
+            datetime(2026, 10, 25, 1, 15, tzinfo=LONDON),
+            [
+                "02:00 GMT",
+                "02:30 GMT",
+                "03:00 GMT",
+                "03:30 GMT",
+                "04:00 GMT",
+                "04:30 GMT",
+                "05:00 GMT",
+                "05:30 GMT",
+            ],
+        ),
+    ],
+)
+def test_on_a_switch_day_nothing_past_or_inside_the_notice_is_offered(request, zone, now, expected):
+    slots = _sunday_night(request, *BOOKERS[zone], now)
+
+    assert _labels(slots, zone) == expected
+    _assert_within(slots, now)
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "expected"),
+    [
+        # Saturday 03:10 EST + 1 day is Sunday 08:10 UTC, 04:10 EDT.
+        (
+            NEW_YORK,
+            datetime(2026, 3, 7, 3, 10, tzinfo=NEW_YORK),
+            [
+                "00:00 EST",
+                "00:30 EST",
+                "01:00 EST",
+                "01:30 EST",
+                "03:00 EDT",
+                "03:30 EDT",
+                "04:00 EDT",
+            ],
+        ),
+        # Saturday 03:10 EDT + 1 day is Sunday 07:10 UTC, 02:10 EST.
+        (
+            NEW_YORK,
+            datetime(2026, 10, 31, 3, 10, tzinfo=NEW_YORK),
+            ["00:00 EDT", "00:30 EDT", "01:00 EDT", "01:30 EDT", "02:00 EST"],
+        ),
+        # Saturday 03:10 GMT + 1 day is Sunday 03:10 UTC, 04:10 BST.
+        (
+            LONDON,
+            datetime(2026, 3, 28, 3, 10, tzinfo=LONDON),
+            [
+                "00:00 GMT",
+                "00:30 GMT",
+                "02:00 BST",
+                "02:30 BST",
+                "03:00 BST",
+                "03:30 BST",
+                "04:00 BST",
+            ],
+        ),
+        # Saturday 03:10 BST + 1 day is Sunday 02:10 UTC, 02:10 GMT.
+        (
+            LONDON,
+            datetime(2026, 10, 24, 3, 10, tzinfo=LONDON),
+            ["00:00 BST", "00:30 BST", "01:00 BST", "01:30 BST", "02:00 GMT"],
+        ),
+    ],
+)
+def test_on_a_switch_day_the_horizon_ends_a_real_day_after_now(request, zone, now, expected):
+    slots = _sunday_night(request, *BOOKERS[zone], now)
+
+    assert _labels(slots, zone) == expected
+    _assert_within(slots, now)

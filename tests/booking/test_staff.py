@@ -19,6 +19,7 @@ from tenant_apps.booking.models import (
     TimeBlock,
     WorkingHours,
 )
+from tenant_apps.clients.models import Client
 from tests.booking.conftest import refresh
 from tests.conftest import signed_in
 from tests.personas import PASSWORD
@@ -331,6 +332,78 @@ def test_staff_cannot_put_two_appointments_on_one_time(
     assert b"someone else has just taken this time" in response.content
     with schema_context(sunrise.schema_name):
         assert Appointment.objects.count() == 1
+
+
+def _schedule(browser, client, clinician, **values):
+    data = {
+        "client": client.pk,
+        "clinician": clinician.pk,
+        "date": "2026-02-05",
+        "time": "10:00",
+        "minutes": "45",
+        "location": "office",
+        **values,
+    }
+    return browser.post("/practice/calendar/new/", data)
+
+
+@pytest.fixture
+def erin_record(sunrise, cleo):
+    """Cleo's own client."""
+    with schema_context(sunrise.schema_name):
+        return Client.objects.create(
+            legal_first_name="Erin", legal_last_name="Client", assigned_clinician=cleo
+        )
+
+
+def test_a_clinician_schedules_only_their_own_clients_on_their_own_calendar(
+    sunrise, bob, cleo, cleo_browser, carol_record, erin_record
+):
+    # Bob's calendar, Bob's client, and Cleo's calendar with Bob's client: all refused.
+    for client, clinician in ((erin_record, bob), (carol_record, bob), (carol_record, cleo)):
+        response = _schedule(cleo_browser, client, clinician)
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Appointment.objects.exists()
+
+    assert _schedule(cleo_browser, erin_record, cleo).status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Appointment.objects.get().clinician == cleo
+
+
+def test_a_clinician_cannot_move_an_appointment_onto_another_calendar(
+    sunrise, bob, cleo, cleo_browser, erin_record
+):
+    appointment = appointment_for(sunrise, erin_record, cleo)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+
+    cleo_browser.post(url, {"date": "2026-02-03", "time": "11:00", "clinician": bob.pk})
+    refresh(sunrise, appointment)
+    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, cleo.pk)
+
+    cleo_browser.post(url, {"date": "2026-02-03", "time": "11:00", "clinician": cleo.pk})
+    refresh(sunrise, appointment)
+    assert appointment.start_at == TUESDAY_NINE + timedelta(hours=2)
+
+
+def test_other_practices_clients_and_visitors_cannot_schedule(
+    sunrise, bob, carol_record, carol_browser, sunrise_client, harbor_professional, hana_browser
+):
+    for browser in (carol_browser, sunrise_client):
+        assert _schedule(browser, carol_record, bob).status_code == 302
+    # At harbor, sunrise's ids name nobody ...
+    with schema_context(harbor_professional.schema_name):
+        assert not Client.objects.filter(pk=carol_record.pk).exists()
+    assert _schedule(hana_browser, carol_record, bob).status_code == 200
+    # ... and Hana's session means nothing on sunrise's host (the test client sends its
+    # cookies to every host, so this comes last: sunrise's answer replaces the cookie).
+    hana_browser.defaults["HTTP_HOST"] = "sunrise.localhost"
+    response = _schedule(hana_browser, carol_record, bob)
+    assert response.status_code == 302 and "/sign-in/" in response["Location"]
+    for practice in (sunrise, harbor_professional):
+        with schema_context(practice.schema_name):
+            assert not Appointment.objects.exists()
 
 
 def test_staff_move_an_appointment_and_the_client_gets_an_updated_calendar_file(
