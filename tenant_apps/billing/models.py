@@ -481,6 +481,11 @@ class BillingRun(models.Model):
     period_end = models.DateField()
     automatic = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # How far the run is, over all of the practice's clients. The report's counts cannot show
+    # it: they count only the clients that get a statement, batch by batch, so `processed`
+    # equals `total` whenever a batch has been saved.
+    clients_total = models.PositiveIntegerField(default=0, db_default=0)
+    clients_checked = models.PositiveIntegerField(default=0, db_default=0)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)

@@ -70,6 +70,8 @@ def process_run(run_id: int) -> BillingRun:
         run.save(update_fields=["status"])
 
     client_ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    run.clients_total = len(client_ids)
+    run.save(update_fields=["clients_total"])
     try:
         for offset in range(0, len(client_ids), BATCH_SIZE):
             _process_batch(run, client_ids[offset : offset + BATCH_SIZE])
@@ -104,7 +106,7 @@ def _process_batch(run: BillingRun, client_ids: list[int]) -> None:
         run.total += len(clients)
         for client in clients:
             _report(run, client.pk, "failed", "The statement could not be made.")
-        _save_progress(run)
+        _save_progress(run, checked=len(clients))
         return
 
     to_send = [(client, made[client.pk][0]) for client in clients if made[client.pk][0]]
@@ -133,7 +135,7 @@ def _process_batch(run: BillingRun, client_ids: list[int]) -> None:
         _queue_emails(recipients)
         if shared:
             record_event(run.started_by, "billing.statements_sent", target=run, documents=shared)
-        _save_progress(run)
+        _save_progress(run, checked=len(clients))
     keys = [selectors._summary_key(client.user_id) for client, _ in to_send if client.user_id]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
@@ -188,5 +190,17 @@ def _report(
     run.processed += 1
 
 
-def _save_progress(run: BillingRun) -> None:
-    run.save(update_fields=["total", "processed", "sent", "skipped", "failed", "report"])
+def _save_progress(run: BillingRun, *, checked: int) -> None:
+    """Saves the report so far, with `checked` more clients looked at."""
+    run.clients_checked += checked
+    run.save(
+        update_fields=[
+            "clients_checked",
+            "total",
+            "processed",
+            "sent",
+            "skipped",
+            "failed",
+            "report",
+        ]
+    )

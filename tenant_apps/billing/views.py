@@ -552,6 +552,8 @@ def run_status(request: HttpRequest, pk: str) -> JsonResponse:
     return JsonResponse(
         {
             "status": run.status,
+            "clients_total": run.clients_total,
+            "clients_checked": run.clients_checked,
             "total": run.total,
             "processed": run.processed,
             "sent": run.sent,

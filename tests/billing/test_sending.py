@@ -102,8 +102,9 @@ def test_bulk_send_from_the_workspace_reports_each_client(
     status = alice_browser.get(
         f"/practice/billing/statement-runs/{run.pk}/status/", HTTP_HOST="sunrise.localhost"
     ).json()
-    assert status == {"status": "finished", "total": 2, "processed": 2, "sent": 1,
-                      "skipped": 1, "failed": 0, "done": True}  # fmt: skip
+    assert status == {"status": "finished", "clients_total": 3, "clients_checked": 3,
+                      "total": 2, "processed": 2, "sent": 1, "skipped": 1, "failed": 0,
+                      "done": True}  # fmt: skip
 
     # The same month's batch again: nothing is sent twice.
     with (
@@ -120,6 +121,57 @@ def test_bulk_send_from_the_workspace_reports_each_client(
         "The client has no portal account.",
     }
     assert len(mail.outbox) == 1
+
+
+def test_a_run_saves_its_progress_over_every_client_batch_by_batch(
+    sunrise, carol_record, dave_record, monkeypatch
+):
+    """Dave has no activity and gets no statement, but checking him is progress too."""
+    seen = []
+    save_progress = runs._save_progress
+
+    def save_and_read_back(run, *, checked):
+        save_progress(run, checked=checked)
+        seen.append(
+            BillingRun.objects.values_list("clients_checked", "clients_total").get(pk=run.pk)
+        )
+
+    monkeypatch.setattr(runs, "BATCH_SIZE", 1)
+    monkeypatch.setattr(runs, "_save_progress", save_and_read_back)
+    with schema_context(sunrise.schema_name):
+        with time_machine.travel(ISSUED, tick=False):
+            issue(carol_record, fee=15000)
+        run = BillingRun.objects.create(
+            period_start=date(2026, 11, 1), period_end=date(2026, 11, 30)
+        )
+        run = runs.process_run(run.pk)
+
+    assert seen == [(1, 2), (2, 2)]
+    assert (run.status, run.total, run.sent) == ("finished", 1, 1)
+
+
+def test_the_run_page_shows_how_many_clients_are_checked_while_it_runs(sunrise, alice_browser):
+    with schema_context(sunrise.schema_name):
+        run = BillingRun.objects.create(
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            status="running",
+            clients_total=40,
+            clients_checked=15,
+            total=6,
+            processed=6,
+            sent=5,
+            skipped=1,
+        )
+    url = f"/practice/billing/statement-runs/{run.pk}/"
+
+    page = alice_browser.get(url, HTTP_HOST="sunrise.localhost").content.decode()
+    status = alice_browser.get(url + "status/", HTTP_HOST="sunrise.localhost").json()
+
+    assert '<progress max="40" value="15"' in page
+    assert "<span data-clients_checked>15</span> of <span data-clients_total>40</span>" in page
+    assert "This page updates itself." in page and "<h2>Report</h2>" not in page
+    assert (status["clients_checked"], status["clients_total"], status["done"]) == (15, 40, False)
 
 
 def test_the_automatic_run_starts_at_local_midnight_of_the_chosen_day(
