@@ -16,6 +16,7 @@ from tenant_apps.billing.models import (
     ClientDiagnosis,
     Invoice,
     Location,
+    Payment,
     Service,
 )
 from tests.billing.conftest import issue
@@ -146,6 +147,52 @@ def test_managers_use_and_others_are_refused(books, alice_browser, biller_browse
             assert call(alice_browser, method, url).status_code == 200, path
             assert call(biller_browser, method, url).status_code == 200, path
         assert call(bob_browser, method, url).status_code == 403, path
+
+
+def _valid_writes(books):
+    """Manager-only writes with data that would go through: a payment, a statement, a
+    statement run, and sending the unsent statement."""
+    return [
+        (
+            "/practice/billing/clients/{client}/payments/new/".format(**books),
+            {"method": "cash", "amount": "1.00", "received_on": "2026-11-20"},
+        ),
+        (
+            "/practice/billing/clients/{client}/statements/new/".format(**books),
+            {"start": "2026-09-01", "end": "2026-09-30"},
+        ),
+        ("/practice/billing/statement-runs/", {}),
+        ("/practice/billing/documents/send/", {"document": [books["unsent"]]}),
+    ]
+
+
+def _billing_state(practice):
+    with schema_context(practice.schema_name):
+        return (
+            Payment.objects.count(),
+            BillingDocument.objects.count(),
+            BillingRun.objects.count(),
+            BillingDocument.objects.filter(shared_at__isnull=False).count(),
+        )
+
+
+def test_writes_from_anyone_but_a_manager_change_nothing(
+    sunrise, books, alice_browser, bob_browser, carol_browser, anonymous_sunrise, hana_browser
+):
+    before = _billing_state(sunrise)
+    for browser, status in [
+        (bob_browser, 403),
+        (carol_browser, 302),
+        (anonymous_sunrise, 302),
+        (hana_browser, 302),
+    ]:
+        for url, data in _valid_writes(books):
+            assert browser.post(url, data, HTTP_HOST=SUNRISE).status_code == status, url
+    assert _billing_state(sunrise) == before
+
+    for url, data in _valid_writes(books):
+        assert alice_browser.post(url, data, HTTP_HOST=SUNRISE).status_code == 302, url
+    assert _billing_state(sunrise) == tuple(count + 1 for count in before)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(books, anonymous_sunrise):
