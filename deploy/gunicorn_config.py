@@ -3,6 +3,7 @@
 Command-line options override these; the environment tunes the rest.
 """
 
+import logging
 import os
 from typing import Any
 
@@ -19,10 +20,48 @@ max_requests_jitter = 200
 # The reverse proxy sets X-Forwarded-Proto; trust it only from the proxy's network.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = "-"
+# No access log here: gunicorn writes it outside the request, where the practice is unknown.
+# Django writes one JSON line per request instead, with the schema (tenants/access_log.py).
+accesslog = None
 errorlog = "-"
-# The path without its query string (%(U)s): a query may carry what a person typed.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+class _PlatformSchema(logging.Filter):
+    """gunicorn's own records (starting, booting and stopping workers) belong to no practice;
+    they carry the public schema, like the platform's other records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.schema_name = "public"
+        return True
+
+
+# gunicorn's own logger writes the same JSON lines as the application (config/settings/logs.py).
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "filters": {"platform": {"()": _PlatformSchema}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(schema_name)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["platform"],
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        # A logging configuration turns gunicorn's access records on; nobody wants them.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
 
 
 def post_worker_init(worker: Any) -> None:

@@ -11,6 +11,8 @@
 #        GET / on <slug>.<PLATFORM_DOMAIN>        -> 200 (the practice's portal)
 #        the same without X-Forwarded-Proto       -> 301 to https (SECURE_SSL_REDIRECT)
 #        GET /health/ on the practice host        -> 404 (platform host only)
+#        every line gunicorn, the worker and beat wrote is JSON with a schema_name, and the
+#        portal request's line names the practice's schema
 #   5. stop everything and drop the database, also on failure or Ctrl-C.
 #
 # The requests carry X-Forwarded-Proto: https, as the reverse proxy in deploy/ sends them.
@@ -56,7 +58,8 @@ export DOCUMENTS_ROOT="$WORK/documents"
 export MEDIA_ROOT="$WORK/media"
 export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
 export EMAIL_FILE_PATH="$WORK/mail"
-export LOG_LEVEL=WARNING
+# INFO, so that the access lines (tenants/access_log.py) are there to check.
+export LOG_LEVEL=INFO
 # Nothing from the calling environment may loosen production (a test process, say).
 unset LOG_FORMAT USE_X_FORWARDED_HOST SWASTH_TEST_WORKER CELERY_TASK_ALWAYS_EAGER \
     DJANGO_ALLOW_ASYNC_UNSAFE \
@@ -166,9 +169,9 @@ PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0
 say "starting gunicorn on 127.0.0.1:$PORT, a Celery worker and Celery beat"
 start web "$PYTHON" -m gunicorn config.wsgi --config deploy/gunicorn_config.py \
     --bind "127.0.0.1:$PORT" --workers 2
-start worker "$PYTHON" -m celery --app config worker --loglevel WARNING --concurrency 1 \
+start worker "$PYTHON" -m celery --app config --quiet worker --loglevel INFO --concurrency 1 \
     --hostname "smoke-$$@%h" --without-mingle --without-gossip
-start beat "$PYTHON" -m celery --app config beat --loglevel INFO \
+start beat "$PYTHON" -m celery --app config --quiet beat --loglevel INFO \
     --schedule "$WORK/celerybeat-schedule"
 
 say "waiting up to ${WAIT_SECONDS}s for GET /health/ to answer 200"
@@ -196,4 +199,32 @@ elsewhere="$(status_of "smoke.$PLATFORM_DOMAIN" /health/ --header 'X-Forwarded-P
 
 alive || fail "a process exited"
 grep -q "beat: Starting" "$WORK/beat.log" || fail "Celery beat did not start"
+
+say "every log line is JSON with a schema_name"
+"$PYTHON" - "$WORK" <<'PY' || fail "the logs are not JSON with the schema on every line"
+import json
+import pathlib
+import sys
+
+work = pathlib.Path(sys.argv[1])
+problems, portal = [], set()
+for name in ("web", "worker", "beat"):
+    for number, line in enumerate((work / f"{name}.log").read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            problems.append(f"{name}.log:{number} is not JSON: {line[:160]}")
+            continue
+        if not record.get("schema_name"):
+            problems.append(f"{name}.log:{number} has no schema_name: {line[:160]}")
+        if record.get("logger") == "tenants.access_log" and record.get("message") == "GET / 200":
+            portal.add(record["schema_name"])
+if not portal or "public" in portal:
+    problems.append(f"the portal's access lines carry the schemas {sorted(portal)}")
+for problem in problems:
+    print(problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
 say "OK"

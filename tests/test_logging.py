@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django_tenants.utils import schema_context
 
+from tests.conftest import host_client
 from tests.test_production_settings import PRODUCTION_ENV, ROOT
 
 
@@ -53,13 +55,50 @@ def _production_process(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_production_uses_the_json_formatter():
-    code = "from django.conf import settings; print(settings.LOGGING['handlers']['console'])"
+def test_production_uses_the_json_formatter_and_logs_each_request():
+    code = (
+        "from django.conf import settings; print(settings.LOGGING['handlers']['console']);"
+        " print(settings.MIDDLEWARE[0])"
+    )
     result = _production_process(code)
 
     assert result.returncode == 0, result.stderr
-    assert "'formatter': 'json'" in result.stdout
-    assert "'tenant_context'" in result.stdout
+    handler, first_middleware = result.stdout.splitlines()
+    assert "'formatter': 'json'" in handler
+    assert "'tenant_context'" in handler
+    assert first_middleware == "tenants.access_log.AccessLogMiddleware"
+
+
+@pytest.fixture
+def access_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = _json_handler(stream)
+    logger = logging.getLogger("tenants.access_log")
+    logger.addHandler(handler)
+    middleware = ["tenants.access_log.AccessLogMiddleware", *settings.MIDDLEWARE]
+    try:
+        with override_settings(MIDDLEWARE=middleware):
+            yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_each_request_is_one_line_with_its_practice_schema_and_no_query(
+    sunrise, harbor, access_log
+):
+    host_client("sunrise.localhost").get("/no-such-page/", {"q": "Carol Nguyen-Client"})
+    host_client("harbor.localhost").get("/sign-in/")
+    host_client("localhost").get("/health/no-such-page/")
+
+    lines = [json.loads(line) for line in access_log.getvalue().splitlines()]
+    assert [(line["schema_name"], line["message"]) for line in lines] == [
+        (sunrise.schema_name, "GET /no-such-page/ 404"),
+        (harbor.schema_name, "GET /sign-in/ 200"),
+        ("public", "GET /health/no-such-page/ 404"),
+    ]
+    assert lines[0]["status_code"] == 404 and isinstance(lines[0]["duration_ms"], int)
+    assert "Carol" not in access_log.getvalue()
+    assert all("request" not in line for line in lines)
 
 
 def test_a_record_renders_as_json_with_its_schema(sunrise):

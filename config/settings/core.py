@@ -22,6 +22,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if IS_PRODUCTION:
+    # One JSON access line per request with the practice schema (tenants/access_log.py);
+    # gunicorn's own access log is off (deploy/gunicorn_config.py).
+    MIDDLEWARE.insert(0, "tenants.access_log.AccessLogMiddleware")
 
 TEMPLATES = [
     {

@@ -4,6 +4,8 @@ Production writes one JSON object per line (LOG_FORMAT=json, the default when DJ
 production); development writes plain lines. Either way every record carries `schema_name`.
 """
 
+import logging
+
 from pythonjsonlogger.core import RESERVED_ATTRS
 
 from config.settings.environment import IS_PRODUCTION, env
@@ -42,3 +44,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Python's warnings (a library's SecurityWarning at start-up, say) become records of the
+# `py.warnings` logger, so they too are one JSON line with a schema instead of raw text.
+logging.captureWarnings(True)
