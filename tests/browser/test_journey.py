@@ -141,6 +141,19 @@ def fetch(page, url: str) -> dict[str, object]:
     )
 
 
+def post_from(page, url: str) -> dict[str, object]:
+    """POST to `url` from the page, as a script on it could: with the page's cookies and the
+    CSRF token of its sign-out form (a missing form fails here, not as a CSRF 403)."""
+    return page.evaluate(
+        "async (url) => { const token = document.querySelector('[name=csrfmiddlewaretoken]');"
+        " const body = new URLSearchParams({csrfmiddlewaretoken: token.value,"
+        " start: '2027-01-05T15:00:00Z', first_name: 'A', last_name: 'B', email: 'a@b.test'});"
+        " const r = await fetch(url, {method: 'POST', body, credentials: 'same-origin'});"
+        " return {status: r.status, text: await r.text()}; }",
+        url,
+    )
+
+
 def sign_in(page, url: str, email: str, password: str, *, tour: Tour) -> None:
     page.goto(url)
     tour.check(page, "sign-in")
@@ -394,6 +407,7 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     staff.fill("#id_fee", "150.00")
     staff.click("main button[type=submit]")
     staff.wait_for_url(re.compile(r"/practice/billing/services/$"))
+    tour.check(staff, "billing services")
 
     staff.goto(client_url)
     staff.click("text=Open billing")
@@ -408,6 +422,7 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     tour.step(staff, "invoice-new", "The owner issues an invoice.")
     staff.click("button:has-text('Save and issue')")
     staff.wait_for_selector("text=Invoice saved.")
+    tour.check(staff, "invoice")
 
     staff.goto(billing_url)
     staff.click("main a:has-text('Statement')")
@@ -416,12 +431,14 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     staff.fill("#id_end", "2026-11-30")
     staff.click("main button[type=submit]")
     staff.wait_for_selector("text=Statement created.")
+    tour.check(staff, "statement")
     staff.goto(billing_url)
     staff.click("main a:has-text('Superbill')")
     tour.check(staff, "superbill form")
     staff.check("input[name=dates][value='2026-11-24']")
     staff.click("main button[type=submit]")
     staff.wait_for_selector("text=Superbill created.")
+    tour.check(staff, "superbill")
     staff.goto(billing_url)
     for box in staff.locator("input[name=document]").all():
         box.check()
@@ -529,6 +546,7 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     tour.step(staff, "approve-request", "The owner approves the request.")
     staff.get_by_role("button", name="Approve").click()
     staff.wait_for_selector("text=Request answered")
+    tour.check(staff, "request answered")
 
     page.goto(appointment_url)
     assert page.locator(".status").inner_text().startswith("Confirmed")
@@ -551,6 +569,12 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     tour.step(starter_page, "starter-portal", "On Starter, the portal has no booking at all.")
     for path in ("/appointments/", "/appointments/new/", "/book/"):
         assert fetch(starter_page, path)["status"] == 403, path
+    for path in ("/appointments/new/1/1/confirm/", "/book/1/1/confirm/"):
+        refused_post = post_from(starter_page, path)
+        assert refused_post["status"] == 403, path
+        assert "plan doesn't include online booking" in str(refused_post["text"]), path
+    with schema_context(fern.schema_name):
+        assert not Appointment.objects.exists()
     refused = starter_page.goto(f"{starter_base}/appointments/new/")
     assert refused is not None and refused.status == 403
     tour.step(starter_page, "starter-refused", "Asked for directly, booking is refused (403).")
