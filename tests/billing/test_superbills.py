@@ -130,6 +130,26 @@ def test_the_superbill_pdf_contains_every_required_field(sunrise, superbill_read
     assert [s["place_of_service"] for s in document.snapshot["services"]] == ["10", "10"]
 
 
+def test_each_service_row_reads_with_its_place_pointers_fee_and_amount_paid(
+    sunrise, superbill_ready
+):
+    """Row by row, so that "10" is the place of service and not a day of the month, and the
+    amount paid is in the PDF and not only in the snapshot."""
+    with schema_context(sunrise.schema_name):
+        document = documents.create_superbill(
+            superbill_ready, actor=None, dates=[date(2026, 11, 3), date(2026, 11, 10)]
+        )
+        text = " ".join(pdf_text(document).split())
+
+    # Columns: date, CPT, modifiers, description, units, place of service, diagnosis
+    # pointers, fee, paid.
+    assert "Nov 3, 2026 90837 95 Psychotherapy 53+ min 1 10 AB $180.00 $180.00" in text
+    assert "Nov 10, 2026 90837 95 Psychotherapy 53+ min 1 10 AB $180.00 $0.00" in text
+    assert "Total (USD) $360.00 $180.00" in text
+    assert "A F41.1 Generalized anxiety disorder B Z63.0" in text
+    assert "Policy holder: Carol Client" in text
+
+
 def test_the_superbill_can_hide_diagnosis_descriptions(sunrise, superbill_ready):
     with schema_context(sunrise.schema_name):
         document = documents.create_superbill(
