@@ -12,6 +12,8 @@
       }));
     };
     input.addEventListener("change", show);
+    // Files picked before this script ran (a slow load, or the browser restoring the form).
+    show();
     zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("is-dragging"); });
     zone.addEventListener("dragleave", () => zone.classList.remove("is-dragging"));
     zone.addEventListener("drop", (event) => {

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from shared_apps.plans.models import Plan
 from tenant_apps.accounts.models import Role, User
@@ -99,7 +100,7 @@ def test_a_pdf_is_uploaded_shared_and_opened_on_a_phone(
     staff.goto(f"{base}/practice/clients/{client_pk}/")
     staff.click("text=Share documents")
     staff.set_input_files("input[name=uploads]", str(pdf_path))
-    assert "Welcome packet.pdf" in staff.inner_text("[data-drop-list]")
+    expect(staff.locator("[data-drop-list]")).to_contain_text("Welcome packet.pdf")
     staff.fill("input[name=title]", "Welcome packet")
     staff.fill("textarea[name=message]", "Please read this before we meet.")
     assert staff.locator("[data-upload-progress]").is_hidden()
