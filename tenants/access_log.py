@@ -12,14 +12,32 @@ from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 
+# URL arguments that are secrets in themselves: a password-reset or invitation link logged in
+# full could be used by whoever reads the log.
+SECRET_URL_ARGUMENTS = frozenset({"token", "uidb64"})
+HIDDEN = "[hidden]"
+
+
+def loggable_path(request: HttpRequest) -> str:
+    """The request's path with every secret URL argument replaced by a marker."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return path
+    for name, value in match.kwargs.items():
+        if name in SECRET_URL_ARGUMENTS and isinstance(value, str) and value:
+            path = path.replace(value, HIDDEN)
+    return path
+
 
 class AccessLogMiddleware:
     """Outermost, so that it sees the practice PracticeHostMiddleware resolved and every
     response, including the ones that middleware answers itself.
 
     The line names the method, the path without its query string (a query may hold what a
-    person typed; paths carry ids only) and the status. The request rides along as an extra
-    for the log filter to read the practice from; the JSON formatter leaves it out.
+    person typed; paths carry ids, and the tokens of emailed links are hidden) and the
+    status. The request rides along as an extra for the log filter to read the practice
+    from; the JSON formatter leaves it out.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -31,7 +49,7 @@ class AccessLogMiddleware:
         logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            loggable_path(request),
             response.status_code,
             extra={
                 "request": request,

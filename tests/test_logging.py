@@ -101,6 +101,18 @@ def test_each_request_is_one_line_with_its_practice_schema_and_no_query(
     assert all("request" not in line for line in lines)
 
 
+def test_the_tokens_of_emailed_links_are_hidden(sunrise, access_log):
+    browser = host_client("sunrise.localhost")
+    browser.get("/welcome/invitation-secret-token/")
+    browser.get("/practice/reset/MTIz/reset-secret-token/")
+
+    messages = [json.loads(line)["message"] for line in access_log.getvalue().splitlines()]
+    assert messages[0].startswith("GET /welcome/[hidden]/ ")
+    assert messages[1].startswith("GET /practice/reset/[hidden]/[hidden]/ ")
+    assert "secret-token" not in access_log.getvalue()
+    assert "MTIz" not in access_log.getvalue()
+
+
 def test_a_record_renders_as_json_with_its_schema(sunrise):
     stream = io.StringIO()
     logger = logging.getLogger("tests.logging")
