@@ -33,6 +33,9 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.db import connections
 from django.test.testcases import LiveServerThread
 
+from tests.browser.stripe_js import StripeJsStandIn
+from tests.payments.stripe_fake import StripeStack
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -262,3 +265,39 @@ def tour(tmp_path: Path) -> Tour:
         directory = Path(settings.BASE_DIR) / directory
     directory.mkdir(parents=True, exist_ok=True)
     return Tour(directory)
+
+
+# Card payments in the browser: localstripe behind the recording proxy, and the Stripe.js
+# stand-in that sends card details from the page to it (tests/browser/stripe_js.py).
+STRIPE_SECRET_KEY = "sk_test_swasth_browser"
+STRIPE_PUBLISHABLE_KEY = "pk_test_swasth_browser"
+
+
+@pytest.fixture(scope="module")
+def stripe_stack() -> Iterator[StripeStack]:
+    stack = StripeStack()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def standin(stripe_stack: StripeStack) -> Iterator[StripeJsStandIn]:
+    server = StripeJsStandIn(stripe_stack.fake.url, STRIPE_SECRET_KEY)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stripe_in_browser(
+    settings: Any, stripe_stack: StripeStack, standin: StripeJsStandIn
+) -> StripeStack:
+    """Point the server at the fake Stripe and its pages at the Stripe.js stand-in."""
+    settings.STRIPE_API_BASE = stripe_stack.fake.url
+    settings.STRIPE_SECRET_KEY = STRIPE_SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY
+    settings.STRIPE_JS_URL = standin.script_url
+    return stripe_stack

@@ -30,9 +30,7 @@ from tenant_apps.intake.models import FormTemplate
 from tenants.models import Practice
 from tenants.schemas import connection
 from tests.browser.conftest import DESKTOP, PHONE, SmtpInbox, Tour, email_text, link_in
-from tests.browser.stripe_js import StripeJsStandIn
 from tests.documents.samples import PDF as SAMPLE_PDF
-from tests.payments.stripe_fake import StripeStack
 from tests.personas import PASSWORD, Persona
 from tests.practices import drop_practice, provision_test_practice
 
@@ -44,8 +42,6 @@ OWNER_EMAIL = "lena@willow.test"
 OWNER_PASSWORD = "kettle lantern orchard 47"
 CLIENT_EMAIL = "omar@client.test"
 CLIENT_PASSWORD = "harbor pebble violin 82"
-STRIPE_SECRET_KEY = "sk_test_swasth_journey"
-STRIPE_PUBLISHABLE_KEY = "pk_test_swasth_journey"
 FIRST_SLUG = "willow-creek"
 LOCKED_SLUG = "willow-creek-therapy"
 PACKET = ("adult_intake", "informed_consent", "phq9")
@@ -56,24 +52,6 @@ OPERATOR_TABLES = ("accounts_user_groups", "accounts_user_user_permissions", "dj
 
 STARTER_OWNER = Persona("tomas", "tomas@fern.test", "Tomas Owner", Role.OWNER)
 STARTER_CLIENT = Persona("yara", "yara@client.test", "Yara Client", Role.CLIENT)
-
-
-@pytest.fixture(scope="module")
-def stripe_stack() -> Iterator[StripeStack]:
-    stack = StripeStack()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
-
-@pytest.fixture(scope="module")
-def standin(stripe_stack: StripeStack) -> Iterator[StripeJsStandIn]:
-    server = StripeJsStandIn(stripe_stack.fake.url, STRIPE_SECRET_KEY)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +144,7 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
     operator,
     fern,
     stripe_stack,
-    standin,
+    stripe_in_browser,
     browser,
     live_server_port,
     smtp_inbox: SmtpInbox,
@@ -177,10 +155,6 @@ def test_the_journey_from_a_new_practice_to_a_working_client_portal(
 ):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.DOCUMENTS_ROOT = str(tmp_path / "documents")
-    settings.STRIPE_API_BASE = stripe_stack.fake.url
-    settings.STRIPE_SECRET_KEY = STRIPE_SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY
-    settings.STRIPE_JS_URL = standin.script_url
     platform = f"http://localhost:{live_server_port}"
 
     desk = browser.new_context(viewport=DESKTOP)

@@ -22,8 +22,6 @@ from tenant_apps.payments.models import SavedCard
 from tenants.models import Practice
 from tests.billing.conftest import issue
 from tests.browser.conftest import PHONE
-from tests.browser.stripe_js import StripeJsStandIn
-from tests.payments.stripe_fake import StripeStack
 from tests.personas import PASSWORD, Persona
 from tests.practices import drop_practice, provision_test_practice
 
@@ -31,26 +29,6 @@ pytestmark = pytest.mark.browser
 
 OWNER = Persona("faye", "faye@fern.test", "Faye Owner", Role.OWNER)
 CLIENT = Persona("finn", "finn@client.test", "Finn Client", Role.CLIENT)
-SECRET_KEY = "sk_test_swasth_browser_fixture"
-PUBLISHABLE_KEY = "pk_test_swasth_browser_fixture"
-
-
-@pytest.fixture(scope="module")
-def stripe_stack() -> Iterator[StripeStack]:
-    stack = StripeStack()
-    try:
-        yield stack
-    finally:
-        stack.stop()
-
-
-@pytest.fixture(scope="module")
-def standin(stripe_stack: StripeStack) -> Iterator[StripeJsStandIn]:
-    server = StripeJsStandIn(stripe_stack.fake.url, SECRET_KEY)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +67,8 @@ def provision_fern() -> Practice:
 
 
 def test_a_client_adds_a_card_and_pays_an_invoice_on_a_phone(
-    fern, browser, live_server_url, stripe_stack, standin, settings, db
+    fern, browser, live_server_url, stripe_stack, stripe_in_browser, db
 ):
-    settings.STRIPE_API_BASE = stripe_stack.fake.url
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
-    settings.STRIPE_JS_URL = standin.script_url
     stripe_stack.fake.calls.clear()
     account_id = StripeAccount.objects.get(practice=fern).account_id
     base = live_server_url("fern-pay")

@@ -15,8 +15,14 @@ from django.db import connection
 from shared_apps.plans.models import Plan
 from tenants.models import Practice
 from tenants.services import provision_practice
+from tests.payments import conftest as payments_fixtures
+from tests.payments.conftest import SECRET_KEY, WEBHOOK_SECRET
+from tests.payments.stripe_fake import StripeStack
 from tests.practices import drop_practice
 from tests.worker import Worker, start_worker, tasks_sent_to
+
+# The session-wide localstripe and recording proxy of the payments tests.
+stripe_stack = payments_fixtures.stripe_stack
 
 WILLOW_OWNER_EMAIL = "wendy@willow.test"
 WILLOW_OWNER_NAME = "Wendy Willow"
@@ -26,6 +32,26 @@ WILLOW_OWNER_NAME = "Wendy Willow"
 def worker(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """A real worker that takes every task enqueued while the module runs."""
     worker = start_worker(tmp_path_factory.mktemp("celery-worker"))
+    try:
+        with tasks_sent_to(worker):
+            yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def stripe_worker(
+    django_db_setup: None, stripe_stack: StripeStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Worker]:
+    """A real worker whose Stripe calls go to localstripe, taking every task of the module."""
+    worker = start_worker(
+        tmp_path_factory.mktemp("stripe-worker"),
+        environment={
+            "STRIPE_API_BASE": stripe_stack.fake.url,
+            "STRIPE_SECRET_KEY": SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        },
+    )
     try:
         with tasks_sent_to(worker):
             yield worker

@@ -21,44 +21,22 @@ from tenant_apps.payments import charging
 from tenant_apps.payments.models import PaymentAttempt
 from tenants.models import Practice
 from tests.billing.conftest import issue
-from tests.payments import conftest as payments_fixtures
 from tests.payments.conftest import SECRET_KEY, WEBHOOK_SECRET, deliver, event_payload, sign
 from tests.payments.stripe_fake import StripeStack
 from tests.payments.test_paying import browser_pays
 from tests.personas import Persona
 from tests.practices import drop_practice, provision_test_practice
-from tests.worker import Worker, start_worker, tasks_sent_to, wait_until
+from tests.worker import Worker, wait_until
 
 pytestmark = pytest.mark.worker
-
-stripe_stack = payments_fixtures.stripe_stack
 
 CLIENT = Persona("bea", "bea@client.test", "Bea Client", Role.CLIENT)
 EVENT_IDS = ("evt_birch_paid_1", "evt_birch_paid_2", "evt_birch_paid_3")
 
 
 @pytest.fixture(scope="module")
-def payment_worker(
-    django_db_setup: None, stripe_stack: StripeStack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Worker]:
-    worker = start_worker(
-        tmp_path_factory.mktemp("payment-worker"),
-        environment={
-            "STRIPE_API_BASE": stripe_stack.fake.url,
-            "STRIPE_SECRET_KEY": SECRET_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        },
-    )
-    try:
-        with tasks_sent_to(worker):
-            yield worker
-    finally:
-        worker.stop()
-
-
-@pytest.fixture(scope="module")
 def paid_while_we_were_down(
-    payment_worker: Worker, stripe_stack: StripeStack, django_db_blocker: Any
+    stripe_worker: Worker, stripe_stack: StripeStack, django_db_blocker: Any
 ) -> Iterator[tuple[Practice, str]]:
     """Bea starts paying her invoice with a new card and Stripe charges it, but her browser
     never posts back; then the success event is delivered three times, each delivery
@@ -114,7 +92,7 @@ def paid_while_we_were_down(
 
 
 def test_the_worker_records_a_payment_delivered_three_times_once(
-    db: None, payment_worker: Worker, paid_while_we_were_down: Any
+    db: None, stripe_worker: Worker, paid_while_we_were_down: Any
 ):
     practice, intent_id = paid_while_we_were_down
 
@@ -126,7 +104,7 @@ def test_the_worker_records_a_payment_delivered_three_times_once(
         what="the worker to process the three events",
     )
     receipts = wait_until(
-        lambda: [m for m in payment_worker.emails() if "payment" in str(m["Subject"])],
+        lambda: [m for m in stripe_worker.emails() if "payment" in str(m["Subject"])],
         what="the receipt email",
     )
 

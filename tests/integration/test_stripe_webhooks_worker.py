@@ -12,35 +12,12 @@ from django.test import Client
 from shared_apps.payments.models import StripeAccount, WebhookEvent
 from shared_apps.plans.models import Plan
 from tenants.models import Practice
-from tests.payments import conftest as payments_fixtures
-from tests.payments.conftest import SECRET_KEY, WEBHOOK_SECRET, deliver, event_payload, sign
+from tests.payments.conftest import WEBHOOK_SECRET, deliver, event_payload, sign
 from tests.payments.stripe_fake import StripeStack
 from tests.practices import drop_practice, provision_test_practice
-from tests.worker import Worker, start_worker, tasks_sent_to, wait_until
+from tests.worker import Worker, wait_until
 
 pytestmark = pytest.mark.worker
-
-# The session-wide localstripe and recording proxy of the payments tests.
-stripe_stack = payments_fixtures.stripe_stack
-
-
-@pytest.fixture(scope="module")
-def stripe_worker(
-    django_db_setup: None, stripe_stack: StripeStack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Worker]:
-    worker = start_worker(
-        tmp_path_factory.mktemp("stripe-worker"),
-        environment={
-            "STRIPE_API_BASE": stripe_stack.fake.url,
-            "STRIPE_SECRET_KEY": SECRET_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        },
-    )
-    try:
-        with tasks_sent_to(worker):
-            yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="module")
