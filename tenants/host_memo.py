@@ -23,8 +23,10 @@ import datetime
 import enum
 import logging
 import os
+import select
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -44,7 +46,7 @@ RETRY_SECONDS = 1.0
 class HostMemo:
     """Resolutions by cache key, valid while the tracking connection says so.
 
-    Every request gets objects of its own, as from the shared cache (see `fresh_copy`): a
+    Every request gets objects of its own, as from the shared cache (see `copy_maker`): a
     view that changes `request.tenant` cannot leak into the next request.
     """
 
@@ -52,9 +54,9 @@ class HostMemo:
         self.url = url
         self.prefix = prefix
         self._lock = threading.Lock()
-        self._entries: dict[str, Any] = {}
+        self._entries: dict[str, Maker] = {}
         self._connection: Any = None
-        self._pid = 0
+        self._poller = select.poll()
         self._drained_at = 0.0
         self._retry_at = 0.0
         # Counts every message that may have dropped an entry; see remember().
@@ -65,8 +67,8 @@ class HostMemo:
         with self._lock:
             if not self._sync():
                 return None
-            value = self._entries.get(key)
-        return None if value is None else fresh_copy(value)
+            make = self._entries.get(key)
+        return None if make is None else make()
 
     def generation_now(self) -> int:
         """Read pending messages, then the generation to pass to remember()."""
@@ -77,7 +79,7 @@ class HostMemo:
     def remember(self, key: str, value: Any, *, generation: int) -> None:
         """Keep a value read from Redis, unless a message that arrived since `generation`
         was taken may concern it (the value could have been read before that change)."""
-        kept = fresh_copy(value)
+        kept = copy_maker(value)
         with self._lock:
             if self._sync() and self.generation == generation:
                 self._entries[key] = kept
@@ -90,10 +92,6 @@ class HostMemo:
 
     def _sync(self) -> bool:
         """Apply every message that has arrived; False when the copy cannot be trusted."""
-        if self._pid != os.getpid():
-            # A forked child must not read its parent's socket.
-            self._connection, self._pid = None, os.getpid()
-            self._forget_all()
         if self._connection is None and not self._connect():
             return False
 
@@ -101,8 +99,12 @@ class HostMemo:
         if now - self._drained_at > MAX_QUIET_SECONDS:
             self._forget_all()
         try:
-            while self._connection.can_read(timeout=0):
-                self._connection.read_response(push_request=True)
+            # One poll() system call when nothing has arrived, the usual case; redis-py's own
+            # check costs two timeout changes and a failed recv(). Nothing is left in the
+            # parser's buffer between calls: the loop below ends only once it is empty.
+            if self._poller.poll(0):
+                while self._connection.can_read(timeout=0):
+                    self._connection.read_response(push_request=True)
         except (redis.RedisError, OSError):
             logger.warning("Lost the host tracking connection; reading hosts from Redis")
             self._disconnect()
@@ -131,8 +133,16 @@ class HostMemo:
             return False
         # Whatever changed while there was no connection is unknown.
         self._forget_all()
+        self._poller = select.poll()
+        self._poller.register(connection._sock, select.POLLIN | select.POLLPRI)  # type: ignore[attr-defined]
         self._connection, self._drained_at = connection, now
         return True
+
+    def forked(self) -> None:
+        """In a new child process: start over without touching the parent's socket."""
+        self._lock = threading.Lock()
+        self._connection = None
+        self._forget_all()
 
     def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
@@ -159,43 +169,74 @@ class HostMemo:
 # Values that are never changed in place, so a copy may share them.
 _IMMUTABLE = (str, int, float, bytes, type(None), datetime.date, datetime.time, enum.Enum)
 
+Maker = Callable[[], Any]
 
-def fresh_copy(value: Any) -> Any:
-    """A copy of a resolution that shares nothing mutable with `value`.
+
+def copy_maker(value: Any) -> Maker:
+    """A function that returns a new copy of `value` as it is now, sharing nothing mutable.
 
     Resolutions are frozen dataclasses holding model instances whose fields are strings,
-    numbers, dates and lists (a plan's features). Copying those by hand costs a few
-    microseconds; unpickling a practice and its plan, several times that, on every request.
+    numbers, dates and lists (a plan's features). The walk over that tree, deciding what to
+    copy, is done here once per resolution; each request then pays only for building the new
+    objects. Unpickling a practice and its plan costs several times as much.
     """
     if isinstance(value, _IMMUTABLE):
-        return value
+        return lambda: value
     if isinstance(value, models.Model):
-        copy = value.__class__.__new__(value.__class__)
-        attributes = value.__dict__.copy()
-        for name, item in attributes.items():
-            if not isinstance(item, _IMMUTABLE) and name != "_state":
-                attributes[name] = fresh_copy(item)
-        copy.__dict__.update(attributes)
-        state = copy._state = ModelState()
-        for name, item in value._state.__dict__.items():
-            if name == "fields_cache":
-                state.fields_cache = {key: fresh_copy(cached) for key, cached in item.items()}
-            elif name != "peers":  # weak references to instances fetched together
-                setattr(state, name, item)
-        return copy
+        return _model_maker(value)
     if isinstance(value, list):
-        return [fresh_copy(item) for item in value]
+        items = [copy_maker(item) for item in value]
+        return lambda: [make() for make in items]
     if isinstance(value, dict):
-        return {key: fresh_copy(item) for key, item in value.items()}
+        entries = [(key, copy_maker(item)) for key, item in value.items()]
+        return lambda: {key: make() for key, make in entries}
     if isinstance(value, (set, tuple)):
-        return value.__class__(fresh_copy(item) for item in value)
+        kind, members = value.__class__, [copy_maker(item) for item in value]
+        return lambda: kind(make() for make in members)
     if not hasattr(value, "__dict__"):
-        return value  # nothing to change in place (a singleton such as a fetch mode)
+        return lambda: value  # nothing to change in place (a singleton such as a fetch mode)
     # A dataclass or another plain object: a new one with copied attributes (this also
     # works for frozen dataclasses, whose __setattr__ refuses).
-    copy = object.__new__(value.__class__)
-    copy.__dict__.update({name: fresh_copy(item) for name, item in vars(value).items()})
-    return copy
+    return _object_maker(value.__class__, vars(value), skip=())
+
+
+def _object_maker(cls: type, attributes: dict[str, Any], *, skip: tuple[str, ...]) -> Maker:
+    shared: dict[str, Any] = {}
+    copied: list[tuple[str, Maker]] = []
+    for name, item in attributes.items():
+        if name in skip:
+            continue
+        if isinstance(item, _IMMUTABLE):
+            shared[name] = item
+        else:
+            copied.append((name, copy_maker(item)))
+    new = object.__new__
+
+    def make() -> Any:
+        copy: Any = new(cls)
+        contents = copy.__dict__
+        contents.update(shared)
+        for name, make_item in copied:
+            contents[name] = make_item()
+        return copy
+
+    return make
+
+
+def _model_maker(instance: models.Model) -> Maker:
+    make_instance = _object_maker(instance.__class__, instance.__dict__, skip=("_state",))
+    state = instance._state.__dict__
+    # Peers are weak references to instances fetched together: not carried over.
+    make_state = _object_maker(ModelState, state, skip=("fields_cache", "peers"))
+    related = [(name, copy_maker(item)) for name, item in state.get("fields_cache", {}).items()]
+
+    def make() -> Any:
+        copy = make_instance()
+        copy._state = make_state()
+        copy._state.fields_cache = {name: make_item() for name, make_item in related}
+        return copy
+
+    return make
 
 
 _memo: HostMemo | None = None
@@ -212,6 +253,15 @@ def host_memo(prefix: str) -> HostMemo | None:
             if _memo is None or _memo.prefix != prefix:
                 _memo = HostMemo(settings.CACHES["default"]["LOCATION"], prefix)
     return _memo
+
+
+def _after_fork_in_child() -> None:
+    # Gunicorn forks its workers after the application is loaded.
+    if _memo is not None:
+        _memo.forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def current() -> HostMemo | None:

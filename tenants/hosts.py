@@ -19,8 +19,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
 from django.http.request import split_domain_port
 
 from tenants import host_memo
@@ -47,11 +51,38 @@ class Resolution:
     redirect_host: str = ""
 
 
-@functools.lru_cache(maxsize=1024)
 def normalize_host(raw_host: str) -> str:
     """Lowercase, without port and trailing dot; empty for anything that is not a host."""
     domain, _port = split_domain_port(raw_host)
     return domain
+
+
+def request_host(request: HttpRequest) -> str:
+    """The request's host, normalized; DisallowedHost when ALLOWED_HOSTS does not admit it.
+
+    The same decision as request.get_host() (which also honours X-Forwarded-Host only when
+    USE_X_FORWARDED_HOST is set), remembered for each raw host a process has seen.
+    """
+    host = _admitted_host(request._get_raw_host())  # type: ignore[attr-defined]
+    if host is None:
+        raise DisallowedHost("The host is not in ALLOWED_HOSTS")
+    return host
+
+
+@functools.lru_cache(maxsize=1024)
+def _admitted_host(raw_host: str) -> str | None:
+    probe = HttpRequest()
+    probe.META = {"HTTP_HOST": raw_host}
+    try:
+        return normalize_host(probe.get_host())
+    except DisallowedHost:
+        return None
+
+
+@receiver(setting_changed)
+def _forget_admitted_hosts(setting: str, **kwargs: object) -> None:
+    if setting in {"ALLOWED_HOSTS", "DEBUG"}:
+        _admitted_host.cache_clear()
 
 
 def _cache_key(host: str) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from tenants import request_memo
-from tenants.hosts import HostKind, normalize_host, origin_for_host, resolve_host
+from tenants.hosts import HostKind, origin_for_host, request_host, resolve_host
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,7 @@ class PracticeHostMiddleware:
             # Only a request that ended abnormally leaves another schema behind.
             db.set_schema_to_public()  # type: ignore[attr-defined]
         try:
-            # get_host() validates against ALLOWED_HOSTS and honours X-Forwarded-Host only
-            # when USE_X_FORWARDED_HOST is set.
-            host = normalize_host(request.get_host())
+            host = request_host(request)
         except DisallowedHost:
             logger.debug("Rejected a request for a host outside ALLOWED_HOSTS")
             return self._platform_page(request, "errors/unknown_host.html", status=400)
@@ -70,7 +68,7 @@ class PracticeHostMiddleware:
 
         request.tenant = practice  # type: ignore[attr-defined]
         db.set_tenant(practice)  # type: ignore[attr-defined]
-        request.urlconf = settings.ROOT_URLCONF
+        # Practice hosts are served by ROOT_URLCONF, which Django uses unless told otherwise.
         # Times are stored in UTC and shown in the practice's own zone, on every page.
         timezone.activate(practice_zone(practice.time_zone))
         memo_token = request_memo.begin_scope()

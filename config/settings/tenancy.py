@@ -46,6 +46,9 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 
 TENANT_MODEL = "tenants.Practice"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
+# django-tenants' default, spelled out: it reads this on every switch to the public schema,
+# and a missing setting costs an AttributeError each time.
+PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "config.urls_practice"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

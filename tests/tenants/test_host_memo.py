@@ -76,6 +76,58 @@ def test_it_gives_every_lookup_its_own_practice_object(sunrise):
     assert resolve_host("sunrise.localhost").practice.name == "Sunrise Therapy"
 
 
+def test_its_copies_share_nothing_that_a_request_could_change(sunrise):
+    remember("sunrise.localhost")
+
+    first = resolve_host("sunrise.localhost").practice
+    first.plan.features.append("changed-in-one-request")
+    first.plan.name = "Changed"
+    first._state.fields_cache.clear()
+    second = resolve_host("sunrise.localhost").practice
+
+    assert second is not first and second.plan is not first.plan
+    assert "changed-in-one-request" not in second.plan.features
+    assert second.plan.name == sunrise.plan.name
+    assert second._state.adding is False and second._state.db == "default"
+
+
+def test_a_copy_maker_keeps_the_value_as_it_was_when_made(sunrise):
+    practice = Practice.objects.select_related("plan").get(pk=sunrise.pk)
+    features = list(practice.plan.features)
+    make = host_memo.copy_maker(Resolution(HostKind.PRACTICE, practice=practice))
+
+    practice.name = "Renamed afterwards"
+    practice.plan.features.append("added-afterwards")
+
+    copy = make().practice
+    assert copy.name == "Sunrise Therapy"
+    assert copy.plan.features == features
+    assert copy.pk == sunrise.pk and copy.plan_id == practice.plan_id
+
+
+def test_a_forked_child_starts_over_without_its_parents_copy(sunrise):
+    remember("sunrise.localhost")
+    parent_connection = memo()._connection
+    assert memo()._entries
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        state = memo()
+        fresh = state._connection is None and not state._entries
+        os.write(write, b"fresh" if fresh else b"inherited")
+        os._exit(0)
+    os.close(write)
+    report = os.read(read, 100)
+    os.close(read)
+    os.waitpid(child, 0)
+
+    assert report == b"fresh"
+    # The parent's own copy and connection are untouched.
+    assert memo()._connection is parent_connection
+    assert memo()._entries
+
+
 def test_it_stops_resolving_a_renamed_slug_at_once_in_this_process(sunrise, alice):
     remember("sunrise.localhost")
 

@@ -47,6 +47,14 @@ def test_it_rejects_hosts_outside_the_platform(db):
     assert response.status_code == 400
 
 
+def test_it_follows_a_change_to_allowed_hosts_at_once(sunrise, settings):
+    assert host_client("sunrise.localhost").get("/").status_code == 200
+
+    settings.ALLOWED_HOSTS = ["localhost"]
+
+    assert host_client("sunrise.localhost").get("/").status_code == 400
+
+
 def test_it_serves_the_platform_on_the_platform_host(platform_client):
     response = platform_client.get("/")
     assert response.status_code == 200
