@@ -99,23 +99,25 @@ def _in_public_schema() -> bool:
 
 def resolve_host(host: str) -> Resolution:
     """Resolve a normalized host name. Must be called while the connection is on public."""
-    assert _in_public_schema(), "host resolution reads and caches in the public schema"
     if host == settings.PLATFORM_DOMAIN:
         return Resolution(HostKind.PLATFORM)
 
-    key, unknown_key = _cache_key(host), _unknown_cache_key(host)
-    # The key as Redis knows it, and the prefix every host key shares (the same for every
-    # host, since resolution runs on the public schema: work it out once per process).
+    # This process's copy, under the key as Redis knows it: the prefix every host key shares
+    # is the same for every host (it is the public schema's), worked out once per process.
     memo = host_memo.current()
     if memo is not None:
         memo_key = memo.prefix + host
-    else:
-        memo_key = cache.make_key(key, version=CACHE_VERSION)
-        memo = host_memo.host_memo(memo_key.removesuffix(host))
-    if memo is not None:
         remembered = memo.get(memo_key)
         if remembered is not None:
             return remembered
+
+    # From here on keys are made from the connection's schema, which must be the public one.
+    assert _in_public_schema(), "host resolution reads and caches in the public schema"
+    key, unknown_key = _cache_key(host), _unknown_cache_key(host)
+    if memo is None:
+        memo_key = cache.make_key(key, version=CACHE_VERSION)
+        memo = host_memo.host_memo(memo_key.removesuffix(host))
+    if memo is not None:
         generation = memo.generation_now()
 
     cached = cache.get_many([key, unknown_key], version=CACHE_VERSION)
