@@ -6,6 +6,7 @@ The PDF is rendered once, when first needed (sending, viewing), and stored priva
 the practice's prefix with a random name.
 """
 
+import atexit
 import gc
 import io
 import logging
@@ -487,6 +488,8 @@ def _fonts() -> Any:
     layout of a page."""
     from weasyprint.text.fonts import FontConfiguration
 
+    # Dropped at exit while modules still exist: its __del__ removes a temporary folder.
+    atexit.register(_fonts.cache_clear)
     return FontConfiguration()
 
 

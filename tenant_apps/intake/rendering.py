@@ -1,5 +1,6 @@
 """How a form and its answers are laid out for the portal, the workspace and the PDF."""
 
+import atexit
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -161,6 +162,8 @@ def _fonts() -> Any:
     rule's descriptors and reuses it when the same rule comes again."""
     from weasyprint.text.fonts import FontConfiguration
 
+    # Dropped at exit while modules still exist: its __del__ removes a temporary folder.
+    atexit.register(_fonts.cache_clear)
     return FontConfiguration()
 
 
