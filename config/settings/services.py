@@ -1,5 +1,7 @@
 """PostgreSQL, Redis (cache and broker), Celery and email."""
 
+from typing import Any
+
 from config.settings.environment import IS_PRODUCTION, env, required
 
 DATABASES = {
@@ -38,20 +40,37 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Swasth <no-reply@localhost>")
-EMAIL_BACKEND: str = env.str(
-    "EMAIL_BACKEND",
-    default=(
-        "django.core.mail.backends.smtp.EmailBackend"
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailers(backend: str, *, file_path: str = "") -> dict[str, dict[str, Any]]:
+    """Django's MAILERS for one default mailer, configured from the EMAIL_* environment
+    variables (their names are the deployment's interface; the settings of the same names are
+    deprecated in Django 6.1). A backend refuses options it does not know, so each gets its own."""
+    options: dict[str, Any] = {}
+    if backend == SMTP_BACKEND:
+        options = {
+            "host": env.str("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "timeout": 30,
+        }
+    elif file_path:
+        options = {"file_path": file_path}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = mailers(
+    env.str(
+        "EMAIL_BACKEND",
+        default=SMTP_BACKEND
         if IS_PRODUCTION
-        else "tenant_apps.mail.backends.ReadableConsoleBackend"
+        else "tenant_apps.mail.backends.ReadableConsoleBackend",
     ),
+    file_path=env.str("EMAIL_FILE_PATH", default=""),
 )
-EMAIL_HOST: str = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER: str = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD: str = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_FILE_PATH: str = env.str("EMAIL_FILE_PATH", default="")
 
 STRIPE_SECRET_KEY: str = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET: str = env.str("STRIPE_WEBHOOK_SECRET", default="")

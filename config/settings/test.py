@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from config.settings import *  # noqa: F403
 from config.settings import CACHES, DATABASES
 from config.settings.environment import env
+from config.settings.services import mailers
 
 # Never the development database 0: every test clears the cache with FLUSHDB. bin/test
 # exports REDIS_URL (database 15 of whichever server it found); plain pytest gets the default.
@@ -28,8 +29,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # files. Only that process reads these two from its environment, so a developer's .env (say,
 # EMAIL_BACKEND=console) cannot change what the test process does.
 IN_TEST_WORKER: bool = env.bool("SWASTH_TEST_WORKER", default=False)
-EMAIL_BACKEND = (
-    env.str("EMAIL_BACKEND") if IN_TEST_WORKER else "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = (
+    mailers(env.str("EMAIL_BACKEND"), file_path=env.str("EMAIL_FILE_PATH", default=""))
+    if IN_TEST_WORKER
+    else mailers("django.core.mail.backends.locmem.EmailBackend")
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER") if IN_TEST_WORKER else True
 if IN_TEST_WORKER:
