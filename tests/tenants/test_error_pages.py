@@ -158,9 +158,10 @@ def test_a_platform_failure_links_to_the_platform_home(sunrise, harbor):
     assert "Sunrise" not in content and "Harbor" not in content
 
 
-def test_a_failure_before_the_host_is_known_names_no_practice(sunrise):
+@pytest.mark.parametrize("host", [SUNRISE, "nobody-here.localhost"])
+def test_a_failure_before_the_host_is_known_names_no_practice(sunrise, host):
     # A cold cache: the host must be looked up in the database, which is down.
-    browser = _failing(host_client(SUNRISE))
+    browser = _failing(host_client(host))
 
     with database_down():
         response = browser.get("/")
