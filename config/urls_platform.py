@@ -13,3 +13,9 @@ urlpatterns = [
     path("stripe/webhooks/", stripe_webhook, name="stripe_webhook"),
     path("health/", health, name="platform_health"),
 ]
+
+# Branded error pages that link back to this host's home (tenants/error_pages.py).
+handler400 = "tenants.error_pages.bad_request"
+handler403 = "tenants.error_pages.permission_denied"
+handler404 = "tenants.error_pages.page_not_found"
+handler500 = "tenants.error_pages.server_error"

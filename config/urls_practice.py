@@ -37,3 +37,9 @@ urlpatterns = [
     path("billing/pay/", include(pay_portal_urlpatterns)),
     path("", include("tenant_apps.portal.urls")),
 ]
+
+# Branded error pages that link back to this host's home (tenants/error_pages.py).
+handler400 = "tenants.error_pages.bad_request"
+handler403 = "tenants.error_pages.permission_denied"
+handler404 = "tenants.error_pages.page_not_found"
+handler500 = "tenants.error_pages.server_error"

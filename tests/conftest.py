@@ -7,11 +7,14 @@ pytest-django `transaction=True` mode is not used, because its flush would trunc
 shared public tables.
 """
 
+import html
+import re
 from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
 from tenant_schemas_celery.task import _shared_storage
@@ -140,6 +143,23 @@ def signed_in(host: str, person: User, *, url: str) -> Client:
     response = browser.post(url, {"username": person.email, "password": personas.PASSWORD})
     assert response.status_code == 302, f"sign-in of {person.email} at {host}{url} failed"
     return browser
+
+
+def sign_in_where_sent(browser: Client, sent: HttpResponse, person: User) -> HttpResponse:
+    """Follow a redirect to a sign-in page, sign in there through its form, and open the page
+    the form sends the person back to. Answers that page."""
+    assert sent.status_code == 302, sent.status_code
+    page = browser.get(sent["Location"])
+    assert page.status_code == 200
+    form = re.search(r'<form method="post"[^>]*>.*?</form>', page.content.decode(), re.DOTALL)
+    assert form is not None, "the sign-in page has a form"
+    action = re.search(r'action="([^"]*)"', form.group(0).split(">", 1)[0])
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0))
+    data = {name: html.unescape(value) for name, value in hidden}
+    data.update(username=person.email, password=personas.PASSWORD)
+    signed = browser.post(action.group(1) if action else sent["Location"], data)
+    assert signed.status_code == 302, f"sign-in of {person.email} failed"
+    return browser.get(signed["Location"])
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A refused form gets the product's own page, which says what to do, instead of Django's.
+CSRF_FAILURE_VIEW = "tenants.error_pages.csrf_failure"
 
 if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -20,13 +20,18 @@ def acting_user(request: HttpRequest) -> User:
     return user
 
 
+def redirect_to_sign_in(request: HttpRequest, login_url_name: str) -> HttpResponse:
+    """To the sign-in page named, which brings the person back to this URL afterwards."""
+    return redirect_to_login(request.get_full_path(), reverse(login_url_name))
+
+
 def _requires(predicate: Callable[[Any], bool], login_url_name: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated or not predicate(user):
-                return redirect_to_login(request.get_full_path(), reverse(login_url_name))
+                return redirect_to_sign_in(request, login_url_name)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from tenant_apps.accounts.access import acting_user, client_required
+from tenant_apps.accounts.access import acting_user, client_required, redirect_to_sign_in
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import Client
 from tenant_apps.documents import selectors, services
@@ -30,11 +30,16 @@ def _client_of(user: User) -> Client | None:
 
 
 def client_file_view(view: View) -> View:
-    """For URLs that answer with a file: anyone but a signed-in client gets a plain 404."""
+    """For URLs that answer with a file. A visitor who is not signed in (an expired session, a
+    link opened from an email) is sent to sign in and back, as on every portal page; that
+    answer is the same for every id, so it says nothing about the document. A signed-in user
+    who is not a client gets a plain 404."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
+        if not user.is_authenticated:
+            return redirect_to_sign_in(request, "portal:login")
         if not isinstance(user, User) or not user.is_client:
             raise Http404("No such document")
         return view(request, *args, **kwargs)

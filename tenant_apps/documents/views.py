@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tenant_apps.accounts.access import acting_user, staff_required
+from tenant_apps.accounts.access import acting_user, redirect_to_sign_in, staff_required
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import clients_for_staff, get_client_for_staff
@@ -41,12 +41,16 @@ def document_staff_required(view: PageView) -> PageView:
 
 
 def staff_file_view(view: View) -> View:
-    """For URLs that answer with a file: anyone else gets a plain 404, never a sign-in
-    redirect that would confirm the address means something."""
+    """For URLs that answer with a file. A visitor who is not signed in is sent to the staff
+    sign-in and back, as on every workspace page; that answer is the same for every id, so it
+    says nothing about the document. A signed-in user who does not handle documents (a
+    client, a biller) gets a plain 404."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
+        if not user.is_authenticated:
+            return redirect_to_sign_in(request, "accounts:staff_login")
         if not isinstance(user, User) or not selectors.handles_documents(user):
             raise Http404("No such document")
         return view(request, *args, **kwargs)

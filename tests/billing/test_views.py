@@ -20,6 +20,7 @@ from tenant_apps.billing.models import (
     Service,
 )
 from tests.billing.conftest import issue
+from tests.conftest import host_client, sign_in_where_sent
 
 SUNRISE = "sunrise.localhost"
 HARBOR = "harbor.localhost"
@@ -303,6 +304,19 @@ def test_anonymous_visitors_are_sent_to_portal_sign_in(books, anonymous_sunrise)
         response = call(anonymous_sunrise, "get", path.format(**books))
         assert response.status_code == 302, path
         assert response["Location"].startswith("/sign-in/"), path
+
+
+def test_after_signing_in_the_client_gets_the_pdf_she_was_sent_to_sign_in_for(
+    books, carol, dave, anonymous_sunrise
+):
+    url = "/billing/documents/{doc}/download/".format(**books)
+
+    response = sign_in_where_sent(anonymous_sunrise, anonymous_sunrise.get(url), carol)
+
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"].startswith("attachment;")
+    other = host_client(SUNRISE)
+    assert sign_in_where_sent(other, other.get(url), dave).status_code == 404
 
 
 def test_the_other_practices_client_finds_nothing(books, ivan_browser):

@@ -2,12 +2,14 @@
 practice's owner and clinicians) is a 404 that carries no byte of the file, on the file
 system and on S3 alike."""
 
+from urllib.parse import quote
+
 import pytest
 from django_tenants.utils import schema_context
 
 from tenant_apps.audit.models import AuditEvent
 from tenant_apps.documents.models import DocumentShare
-from tests.conftest import host_client
+from tests.conftest import host_client, sign_in_where_sent
 from tests.documents.conftest import share_with, stored_document
 from tests.documents.samples import PDF, image
 
@@ -103,15 +105,52 @@ def test_a_guessed_storage_path_gets_404(carol_browser, alice_browser, carols_do
             _assert_not_found_without_bytes(browser.get(url))
 
 
-def test_an_anonymous_request_gets_404(carols_document):
+def _assert_sent_to_sign_in_without_bytes(response, sign_in: str, url: str) -> None:
+    assert response.status_code == 302
+    assert response["Location"] == f"{sign_in}?next={quote(url)}"
+    assert b"carol-only-secret-marker" not in response.content and b"%PDF" not in response.content
+    assert "Content-Disposition" not in response
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_for_any_id(carols_document):
     anonymous = host_client("sunrise.localhost")
-    for url in (
-        f"/documents/{carols_document.pk}/view/",
-        f"/documents/{carols_document.pk}/download/",
-        f"/practice/documents/{carols_document.pk}/view/",
-        f"/practice/documents/{carols_document.pk}/download/",
-    ):
-        _assert_not_found_without_bytes(anonymous.get(url))
+    for pk in (carols_document.pk, 999_999):
+        for action in ("view", "download"):
+            url = f"/documents/{pk}/{action}/"
+            _assert_sent_to_sign_in_without_bytes(anonymous.get(url), "/sign-in/", url)
+            url = f"/practice/documents/{pk}/{action}/"
+            _assert_sent_to_sign_in_without_bytes(anonymous.get(url), "/practice/sign-in/", url)
+
+
+def test_after_signing_in_the_client_gets_her_document(carol, carols_document):
+    browser = host_client("sunrise.localhost")
+    sent = browser.get(f"/documents/{carols_document.pk}/download/")
+
+    response = sign_in_where_sent(browser, sent, carol)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="welcome.pdf"'
+    assert b"".join(response.streaming_content) == SECRET_PDF
+
+
+def test_after_signing_in_another_client_still_gets_404(dave, dave_record, carols_document):
+    browser = host_client("sunrise.localhost")
+    sent = browser.get(f"/documents/{carols_document.pk}/download/")
+
+    _assert_not_found_without_bytes(sign_in_where_sent(browser, sent, dave))
+
+
+def test_after_signing_in_staff_get_the_document_only_if_it_is_theirs_to_see(
+    alice, biller, carols_document
+):
+    url = f"/practice/documents/{carols_document.pk}/download/"
+    browser = host_client("sunrise.localhost")
+    response = sign_in_where_sent(browser, browser.get(url), alice)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == SECRET_PDF
+
+    browser = host_client("sunrise.localhost")
+    _assert_not_found_without_bytes(sign_in_where_sent(browser, browser.get(url), biller))
 
 
 def test_staff_are_not_clients_and_clients_are_not_staff(

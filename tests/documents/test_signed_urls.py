@@ -56,6 +56,9 @@ def test_nobody_else_gets_a_signed_url(signed_s3, sunrise, carol_record, dave_re
     document = stored_document(sunrise)
     share_with(sunrise, document, carol_record)
 
-    for browser in (dave_browser, host_client("sunrise.localhost")):
-        response = browser.get(f"/documents/{document.pk}/download/")
-        assert response.status_code == 404 and "Location" not in response
+    response = dave_browser.get(f"/documents/{document.pk}/download/")
+    assert response.status_code == 404 and "Location" not in response
+    # Not signed in: to the sign-in page, which brings the visitor back here afterwards.
+    response = host_client("sunrise.localhost").get(f"/documents/{document.pk}/download/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/?next=")

@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.intake.models import AnswerFile, FormTemplate, Submission
 from tenant_apps.intake.services import save_template
-from tests.conftest import signed_in
+from tests.conftest import host_client, sign_in_where_sent, signed_in
 from tests.intake.conftest import send, submissions_of
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -220,6 +220,17 @@ def test_the_client_reopens_and_downloads_a_completed_form(intake, carol_browser
     pdf = carol_browser.get(f"/forms/{intake.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_signed_out_client_signs_in_and_gets_the_form_pdf(intake, carol, carol_browser):
+    carol_browser.post(f"/forms/{intake.pk}/", required_intake_answers())
+    browser = host_client("sunrise.localhost")
+
+    sent = browser.get(f"/forms/{intake.pk}/pdf/")
+    assert sent["Location"] == f"/sign-in/?next=/forms/{intake.pk}/pdf/"
+    pdf = sign_in_where_sent(browser, sent, carol)
+
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 # Isolation -----------------------------------------------------------------------------------
