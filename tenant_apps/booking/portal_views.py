@@ -69,7 +69,7 @@ def appointments_section(request: HttpRequest, user: User) -> dict[str, Any]:
     return {"upcoming": list(upcoming), **_zones(request)}
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def appointment_list(request: HttpRequest) -> HttpResponse:
     remember_client_zone(request)
@@ -93,7 +93,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     remember_client_zone(request)
@@ -113,7 +113,7 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 @require_POST
 def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
@@ -238,25 +238,25 @@ def _slot_gone(
     return redirect(f"{slots}?{urlencode({'from': day, 'day': day})}")
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def services_step(request: HttpRequest) -> HttpResponse:
     return _choose_service(request, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def clinicians_step(request: HttpRequest, service_pk: str) -> HttpResponse:
     return _choose_clinician(request, service_pk, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def slots_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     return _choose_slot(request, service_pk, clinician_pk, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 @require_http_methods(["GET", "POST"])
 def confirm_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
@@ -289,25 +289,25 @@ def confirm_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> Ht
 # New clients -----------------------------------------------------------------------------
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_services(request: HttpRequest) -> HttpResponse:
     _new_clients_only(request)
     return _choose_service(request, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_clinicians(request: HttpRequest, service_pk: str) -> HttpResponse:
     _new_clients_only(request)
     return _choose_clinician(request, service_pk, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_slots(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     _new_clients_only(request)
     return _choose_slot(request, service_pk, clinician_pk, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 @require_http_methods(["GET", "POST"])
 def new_client_confirm(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     _new_clients_only(request)

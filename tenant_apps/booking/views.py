@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenant_apps.accounts.access import acting_user, staff_required
+from tenant_apps.accounts.access import acting_user
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.audit.services import record_event
 from tenant_apps.booking import selectors, services
-from tenant_apps.booking.access import booking_required, request_practice
+from tenant_apps.booking.access import request_practice, staff_booking_required
 from tenant_apps.booking.forms import (
     BlockTimeForm,
     BookingSettingsForm,
@@ -69,8 +69,7 @@ def _owner(request: HttpRequest) -> User | None:
 # Settings --------------------------------------------------------------------------------
 
 
-@booking_required(online=False, upsell=True)
-@staff_required
+@staff_booking_required(upsell=True)
 @require_http_methods(["GET", "POST"])
 def booking_settings(request: HttpRequest) -> HttpResponse:
     owner = _owner(request)
@@ -93,8 +92,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def service_edit(request: HttpRequest, pk: str | None = None) -> HttpResponse:
     owner = _owner(request)
@@ -127,8 +125,7 @@ def _hours_clinician(request: HttpRequest, clinician_pk: str) -> User:
     raise Http404("No such clinician")
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def clinician_hours(request: HttpRequest, clinician_pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -211,8 +208,7 @@ def _calendar_range(request: HttpRequest, zone: Any) -> tuple[str, date, list[da
     return view, anchor, [monday + timedelta(days=n) for n in range(7)]
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 def calendar(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if user.role == Role.BILLER:
@@ -268,8 +264,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def schedule(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
@@ -304,8 +299,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/schedule.html", {"form": form, "practice_zone": zone})
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
     appointment = selectors.get_appointment_for_staff(user, pk)
@@ -337,8 +331,7 @@ def _back(appointment: Appointment) -> HttpResponse:
     return redirect("booking:appointment", pk=appointment.pk)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_decide(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -361,8 +354,7 @@ def appointment_decide(request: HttpRequest, pk: str) -> HttpResponse:
     return _back(appointment)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -378,8 +370,7 @@ def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     return _back(appointment)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_move(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
