@@ -196,12 +196,21 @@ def clinician_hours(request: HttpRequest, clinician_pk: str) -> HttpResponse:
 # Calendar ------------------------------------------------------------------------------
 
 
+# The calendar shows dates in these years; any other date in the query string is ignored like
+# an unreadable one. Far from year 1 and year 9999, a week and its neighbours can be turned into
+# instants in every zone without leaving what dates can hold.
+CALENDAR_YEARS = range(1900, 3000)
+
+
 def _calendar_range(request: HttpRequest, zone: Any) -> tuple[str, date, list[date]]:
     view = "day" if request.GET.get("view") == "day" else "week"
+    today = datetime.now(zone).date()
     try:
         anchor = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        anchor = datetime.now(zone).date()
+        anchor = today
+    if anchor.year not in CALENDAR_YEARS:
+        anchor = today
     if view == "day":
         return view, anchor, [anchor]
     monday = anchor - timedelta(days=anchor.weekday())

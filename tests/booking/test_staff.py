@@ -448,3 +448,37 @@ def test_the_client_page_lists_the_clients_appointments(
 def test_a_starter_client_page_has_no_appointments_panel(harbor, hana_browser, ivan_record):
     page = hana_browser.get(f"/practice/clients/{ivan_record.pk}/").content.decode()
     assert "appointments-panel-heading" not in page
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30", "0001-01-01", "3000-01-01"])
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_a_date_outside_the_calendar_shows_today_instead(
+    sunrise, bob, alice_browser, carol_record, frozen, day, view
+):
+    appointment_for(sunrise, carol_record, bob)
+    response = alice_browser.get(f"/practice/calendar/?date={day}&view={view}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="2026-02-02"' in page
+    assert "Tuesday, February 3" in page if view == "week" else "Monday, February 2" in page
+
+
+def test_the_calendar_reaches_far_into_the_past_and_future(sunrise, alice_browser, frozen):
+    for day, heading in (
+        ("1900-01-01", "Monday, January 1"),
+        ("2999-12-31", "Tuesday, December 31"),
+    ):
+        page = alice_browser.get(f"/practice/calendar/?date={day}&view=day").content.decode()
+        assert f'value="{day}"' in page and heading in page
+
+
+def test_far_dates_show_the_staff_calendar_to_nobody_else(
+    sunrise, carol_browser, sunrise_client, harbor_professional, hana_browser
+):
+    url = "/practice/calendar/?date=9999-12-31"
+    for browser in (carol_browser, sunrise_client):
+        response = browser.get(url)
+        assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]
+    hana_browser.defaults["HTTP_HOST"] = "sunrise.localhost"
+    response = hana_browser.get(url)
+    assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]
