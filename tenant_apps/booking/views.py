@@ -35,7 +35,7 @@ from tenant_apps.booking.models import (
     BookingSettings,
     WorkingHours,
 )
-from tenant_apps.booking.zones import practice_zone
+from tenant_apps.booking.zones import on_clock, practice_zone
 from tenant_apps.clients.models import Client
 
 
@@ -313,7 +313,7 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
     appointment = selectors.get_appointment_for_staff(user, pk)
     zone = practice_zone(request_practice(request))
-    local = appointment.start_at.astimezone(zone)
+    local = on_clock(appointment.start_at, zone)
     record_event(user, "booking.viewed", target=appointment, request=request)
     return render(
         request,
@@ -331,6 +331,7 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
                     "clinician": appointment.clinician_id,
                 },
             ),
+            "local_day": local.date(),
             "practice_zone": zone,
         },
     )

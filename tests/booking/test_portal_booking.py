@@ -230,6 +230,31 @@ def test_the_client_lists_upcoming_and_past_appointments(
     assert f"/appointments/{earlier.pk}/" in past and f"/appointments/{earlier.pk}/" not in upcoming
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 4, 56, 2, tzinfo=UTC),  # midnight of year 1 in New York
+        datetime(9999, 12, 31, 22, tzinfo=UTC),
+    ],
+)
+def test_any_stored_appointment_shows_to_its_client_and_staff(
+    sunrise, bob, carol_browser, alice_browser, carol_record, booking_on, frozen, start
+):
+    with schema_context(sunrise.schema_name):
+        appointment = Appointment.objects.create(
+            client=carol_record,
+            clinician=bob,
+            start_at=start,
+            end_at=start + timedelta(minutes=50),
+            status="confirmed",
+            source="staff",
+        )
+    assert carol_browser.get(f"/appointments/{appointment.pk}/").status_code == 200
+    assert carol_browser.get("/appointments/").status_code == 200
+    assert alice_browser.get(f"/practice/appointments/{appointment.pk}/").status_code == 200
+
+
 # Cancelling ------------------------------------------------------------------------------
 
 # Booked for Tuesday 9:00 with a 24-hour window: online cancelling ends at this instant.
