@@ -308,13 +308,23 @@ def schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/schedule.html", {"form": form, "practice_zone": zone})
 
 
-@staff_booking_required()
-def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    user = acting_user(request)
-    appointment = selectors.get_appointment_for_staff(user, pk)
+def _appointment_page(
+    request: HttpRequest, user: User, appointment: Appointment, *, move_form: MoveForm | None
+) -> HttpResponse:
+    """The appointment with its actions; `move_form` bound after a refused move, so the page
+    shows what was typed and why it was refused."""
     zone = practice_zone(request_practice(request))
     local = on_clock(appointment.start_at, zone)
-    record_event(user, "booking.viewed", target=appointment, request=request)
+    if move_form is None:
+        move_form = MoveForm(
+            zone=zone,
+            clinicians=selectors.calendar_clinicians(user),
+            initial={
+                "date": local.date(),
+                "time": local.time(),
+                "clinician": appointment.clinician_id,
+            },
+        )
     return render(
         request,
         "booking/appointment.html",
@@ -322,19 +332,19 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "appointment": appointment,
             "decision_form": DecisionForm(),
             "cancel_form": StaffCancelForm(),
-            "move_form": MoveForm(
-                zone=zone,
-                clinicians=selectors.calendar_clinicians(user),
-                initial={
-                    "date": local.date(),
-                    "time": local.time(),
-                    "clinician": appointment.clinician_id,
-                },
-            ),
+            "move_form": move_form,
             "local_day": local.date(),
             "practice_zone": zone,
         },
     )
+
+
+@staff_booking_required()
+def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    appointment = selectors.get_appointment_for_staff(user, pk)
+    record_event(user, "booking.viewed", target=appointment, request=request)
+    return _appointment_page(request, user, appointment, move_form=None)
 
 
 def _back(appointment: Appointment) -> HttpResponse:
@@ -387,19 +397,17 @@ def appointment_move(request: HttpRequest, pk: str) -> HttpResponse:
     appointment = selectors.get_appointment_for_staff(user, pk)
     zone = practice_zone(request_practice(request))
     form = MoveForm(request.POST, zone=zone, clinicians=selectors.calendar_clinicians(user))
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(error) for error in errors))
-        return _back(appointment)
-    try:
-        services.move_appointment(
-            appointment,
-            actor=user,
-            start_at=form.cleaned_data["start_at"],
-            clinician=form.cleaned_data["clinician"],
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Appointment moved.")
-    return _back(appointment)
+    if form.is_valid():
+        try:
+            services.move_appointment(
+                appointment,
+                actor=user,
+                start_at=form.cleaned_data["start_at"],
+                clinician=form.cleaned_data["clinician"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Appointment moved.")
+            return _back(appointment)
+    return _appointment_page(request, user, appointment, move_form=form)

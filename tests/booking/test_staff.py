@@ -329,7 +329,10 @@ def test_staff_cannot_put_two_appointments_on_one_time(
         },
     )
     assert response.status_code == 200
-    assert b"someone else has just taken this time" in response.content
+    page = response.content.decode()
+    assert "Bob Clinician already has an appointment at that time." in page
+    assert "someone else" not in page
+    assert 'value="2026-02-03"' in page and 'value="09:30"' in page
     with schema_context(sunrise.schema_name):
         assert Appointment.objects.count() == 1
 
@@ -474,14 +477,18 @@ def test_staff_move_an_appointment_and_the_client_gets_an_updated_calendar_file(
     appointment_for(sunrise, dave_record, cleo, start=TUESDAY_NINE + timedelta(hours=3))
     url = f"/practice/appointments/{appointment.pk}/move/"
 
-    alice_browser.post(url, {"date": "2026-02-03", "time": "12:00", "clinician": cleo.pk})
-    refresh(sunrise, appointment)
-    # 12:00 is Dave's time with Cleo: refused, nothing changes.
-    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
-    assert (
-        "someone else has just taken this time"
-        in alice_browser.get(f"/practice/appointments/{appointment.pk}/").content.decode()
+    response = alice_browser.post(
+        url, {"date": "2026-02-03", "time": "12:00", "clinician": cleo.pk}
     )
+    refresh(sunrise, appointment)
+    # 12:00 is Dave's time with Cleo: refused, nothing changes, and the form keeps the choice.
+    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Cleo Clinician already has an appointment at that time." in page
+    assert "someone else" not in page
+    assert 'value="2026-02-03"' in page and 'value="12:00"' in page
+    assert f'<option value="{cleo.pk}" selected>' in page
 
     mail.outbox.clear()
     with after_commit():
@@ -535,6 +542,30 @@ def test_far_dates_schedule_and_move_nothing_for_clients_or_other_practices(
     for practice in (sunrise, harbor_professional):
         with schema_context(practice.schema_name):
             assert Appointment.objects.count() == (practice == sunrise)
+
+
+def test_a_refused_move_keeps_what_was_typed(sunrise, bob, alice_browser, carol_record, frozen):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+
+    response = alice_browser.post(url, {"date": "2026-02-06", "time": "15:00", "clinician": "0"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice" in page
+    assert 'value="2026-02-06"' in page and 'value="15:00"' in page
+    refresh(sunrise, appointment)
+    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
+
+
+def test_a_move_onto_the_appointments_own_time_is_not_a_conflict(
+    sunrise, bob, alice_browser, carol_record, frozen
+):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+    response = alice_browser.post(url, {"date": "2026-02-03", "time": "09:30", "clinician": bob.pk})
+    assert response.status_code == 302
+    refresh(sunrise, appointment)
+    assert appointment.start_at == TUESDAY_NINE + timedelta(minutes=30)
 
 
 def test_the_client_page_lists_the_clients_appointments(
