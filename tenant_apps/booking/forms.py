@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -227,6 +227,13 @@ class NewClientForm(forms.Form):
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
 
+# A start this close to the first or last instant Python holds cannot be shown in every zone
+# or have an appointment's length added; no slot is ever there.
+_START_MARGIN = timedelta(days=1)
+_FIRST_START = datetime.min.replace(tzinfo=UTC) + _START_MARGIN
+_LAST_START = datetime.max.replace(tzinfo=UTC) - _START_MARGIN
+
+
 def parse_start(value: str | None) -> datetime | None:
     """A slot's start from the query string: an aware ISO 8601 instant, or None."""
     if not value:
@@ -235,4 +242,6 @@ def parse_start(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or not _FIRST_START < moment < _LAST_START:
+        return None
+    return moment
