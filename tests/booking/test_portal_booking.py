@@ -223,6 +223,15 @@ def test_the_confirmation_page_refuses_a_time_someone_else_has_booked(
     assert "Confirm your booking" in other.content.decode()
 
 
+def test_the_confirmation_page_states_the_length_once(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen
+):
+    page = carol_browser.get(confirm_url(session_service, bob) + f"?start={TUESDAY_NINE}")
+    text = page.content.decode()
+    assert "<dd>Follow-up session</dd>" in text
+    assert text.count("50 minutes") == 1 and "(50 minutes)" not in text
+
+
 def test_a_new_client_is_told_a_time_is_not_available_before_typing_anything(
     sunrise, bob, booking_on, consult_service, frozen, sunrise_client
 ):
