@@ -2,7 +2,8 @@
 and for client-facing views the practice must have switched it on.
 
 Hiding links is not enough: a direct request to any booking URL of a Starter practice, or of
-a Professional practice that has not enabled booking, gets a 403 page that says why.
+a Professional practice that has not enabled booking, is refused with a page that says why.
+Clients and visitors are told to contact the practice; staff are told it is a plan feature.
 """
 
 import logging
@@ -13,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tenant_apps.accounts.access import staff_required
 from tenant_apps.booking.models import BookingSettings
 from tenants.models import Practice
 
@@ -27,10 +29,30 @@ def request_practice(request: HttpRequest) -> Practice:
     return practice
 
 
-def booking_required(*, online: bool, upsell: bool = False) -> Callable[[View], View]:
-    """`online`: the practice's own switch must be on too (client-facing views).
-    `upsell`: on other plans, a GET shows what the feature does and how to upgrade
-    (status 200) instead of the 403 page; any other method is still refused."""
+def booking_required(view: View) -> View:
+    """Client-facing views: the plan must include booking and the practice's switch be on."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        practice = request_practice(request)
+        if not practice.booking_available:
+            logger.debug("Booking refused: plan of practice %s lacks it", practice.pk)
+            return render(request, "booking/unavailable.html", {"reason": "plan"}, status=403)
+        if not BookingSettings.load().enabled:
+            logger.debug("Booking refused: practice %s has it switched off", practice.pk)
+            return render(request, "booking/unavailable.html", {"reason": "disabled"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_booking_required(*, upsell: bool = False) -> Callable[[View], View]:
+    """Workspace views: a staff sign-in first (anyone else is sent to it, as on every
+    /practice/ URL), then a plan that includes booking; the practice's switch does not matter.
+
+    On other plans staff get the page saying what booking does and which plan has it: status
+    200 for a GET of an `upsell` view (the settings page the menu leads to), 403 otherwise,
+    so every other method is still refused."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -38,17 +60,11 @@ def booking_required(*, online: bool, upsell: bool = False) -> Callable[[View], 
             practice = request_practice(request)
             if not practice.booking_available:
                 logger.debug("Booking refused: plan of practice %s lacks it", practice.pk)
-                if upsell and request.method in ("GET", "HEAD"):
-                    return render(request, "booking/upgrade.html")
-                return render(request, "booking/unavailable.html", {"reason": "plan"}, status=403)
-            if online and not BookingSettings.load().enabled:
-                logger.debug("Booking refused: practice %s has it switched off", practice.pk)
-                return render(
-                    request, "booking/unavailable.html", {"reason": "disabled"}, status=403
-                )
+                shown = upsell and request.method in ("GET", "HEAD")
+                return render(request, "booking/upgrade.html", status=200 if shown else 403)
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return staff_required(wrapped)
 
     return decorator
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from tenant_apps.booking.availability import local_instant
 from tenant_apps.booking.models import (
@@ -124,11 +125,20 @@ class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
+# How far ahead staff may put anything on a calendar. Clients are bound by the practice's
+# shorter horizon; staff plan further, but not into dates no practice keeps.
+STAFF_DAYS_AHEAD = 2 * 365
+
+
 class LocalDateTimeForm(forms.Form):
-    """A date and a wall time in the practice's zone, made into an aware instant."""
+    """A date and a wall time in the practice's zone, made into an aware instant.
+
+    The date runs from today to two years ahead, and the instant may not have passed unless
+    `past_times_allowed` (time blocked from earlier today on)."""
 
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    past_times_allowed = False
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,19 +146,32 @@ class LocalDateTimeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("date") and cleaned.get("time") is not None:
-            instant = local_instant(cleaned["date"], cleaned["time"], self.zone)
-            if instant is None:
-                raise ValidationError(
-                    "That time does not exist on this date (the clocks change). "
-                    "Choose another time."
-                )
-            cleaned["start_at"] = instant
+        day, wall = cleaned.get("date"), cleaned.get("time")
+        if day is None or wall is None:
+            return cleaned
+        now = timezone.now()
+        today = now.astimezone(self.zone).date()
+        if day < today:
+            self.add_error("date", "This date has passed. Choose today or a later date.")
+            return cleaned
+        if day > today + timedelta(days=STAFF_DAYS_AHEAD):
+            self.add_error("date", "Choose a date within two years from today.")
+            return cleaned
+        instant = local_instant(day, wall, self.zone)
+        if instant is None:
+            raise ValidationError(
+                "That time does not exist on this date (the clocks change). Choose another time."
+            )
+        if instant < now and not self.past_times_allowed:
+            self.add_error("time", "This time has passed. Choose a later time.")
+            return cleaned
+        cleaned["start_at"] = instant
         return cleaned
 
 
 class BlockTimeForm(LocalDateTimeForm):
     minutes = forms.IntegerField(min_value=5, max_value=24 * 60, initial=60)
+    past_times_allowed = True
 
 
 class ScheduleForm(LocalDateTimeForm):
@@ -204,6 +227,13 @@ class NewClientForm(forms.Form):
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
 
+# A start this close to the first or last instant Python holds cannot be shown in every zone
+# or have an appointment's length added; no slot is ever there.
+_START_MARGIN = timedelta(days=1)
+_FIRST_START = datetime.min.replace(tzinfo=UTC) + _START_MARGIN
+_LAST_START = datetime.max.replace(tzinfo=UTC) - _START_MARGIN
+
+
 def parse_start(value: str | None) -> datetime | None:
     """A slot's start from the query string: an aware ISO 8601 instant, or None."""
     if not value:
@@ -212,4 +242,6 @@ def parse_start(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or not _FIRST_START < moment < _LAST_START:
+        return None
+    return moment

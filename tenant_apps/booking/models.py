@@ -5,7 +5,7 @@ Times of day (working hours, exceptions) are wall-clock times in the practice's 
 appointments are aware instants, stored in UTC.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -336,7 +336,10 @@ class Appointment(models.Model):
         return self.status in self.HOLDING_STATUSES
 
     def cancellation_window_starts_at(self, notice_hours: int) -> datetime:
-        return self.start_at - timedelta(hours=notice_hours)
+        # The first instant Python holds, for a row stored closer to it than the notice.
+        first = datetime.min.replace(tzinfo=UTC)
+        notice = timedelta(hours=notice_hours)
+        return first if self.start_at - first < notice else self.start_at - notice
 
     def can_cancel_at(self, moment: datetime, *, notice_hours: int) -> bool:
         """Clients cancel online until the window begins: at its first instant they no longer

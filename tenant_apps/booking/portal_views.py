@@ -69,7 +69,7 @@ def appointments_section(request: HttpRequest, user: User) -> dict[str, Any]:
     return {"upcoming": list(upcoming), **_zones(request)}
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def appointment_list(request: HttpRequest) -> HttpResponse:
     remember_client_zone(request)
@@ -93,7 +93,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     remember_client_zone(request)
@@ -113,7 +113,7 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 @require_POST
 def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
@@ -174,8 +174,12 @@ def _choose_slot(
     service = selectors.get_bookable_service(service_pk, new_client=new_client)
     clinician = selectors.get_clinician_for_service(service, clinician_pk)
     now = timezone.now()
-    today = now.astimezone(practice_zone(practice)).date()
-    first = max(_parse_day(request.GET.get("from")) or today, today)
+    settings = BookingSettings.load()
+    rules = selectors.booking_rules(practice, settings, service, now=now)
+    today = now.astimezone(rules.time_zone).date()
+    _, last_bookable = selectors.bookable_days(rules)
+    # Any date asked for is brought inside the practice's horizon (today at the earliest).
+    first = min(max(_parse_day(request.GET.get("from")) or today, today), last_bookable)
     days = selectors.free_slots_for(
         practice,
         service,
@@ -183,7 +187,9 @@ def _choose_slot(
         first_day=first,
         last_day=first + timedelta(DAYS_SHOWN - 1),
         now=now,
+        settings=settings,
     )
+    later = first + timedelta(DAYS_SHOWN)
     chosen_day = _parse_day(request.GET.get("day"))
     chosen = next((d for d in days if d.day == chosen_day), days[0] if days else None)
     return render(
@@ -195,7 +201,8 @@ def _choose_slot(
             "days": days,
             "chosen": chosen,
             "slots": [(slot, slot_param(slot)) for slot in chosen.slots] if chosen else [],
-            "next_from": (first + timedelta(DAYS_SHOWN)).isoformat(),
+            "first": first,
+            "next_from": later.isoformat() if later <= last_bookable else "",
             "previous_from": (first - timedelta(DAYS_SHOWN)).isoformat() if first > today else "",
             "urls": _step_urls(new_client),
             "new_client": new_client,
@@ -224,39 +231,62 @@ def _confirm_context(
     }
 
 
+def _day_slots_url(context: dict[str, Any]) -> str:
+    """The free times of the day the client chose."""
+    day = context["start_at"].astimezone(context["practice_zone"]).date().isoformat()
+    slots = reverse(
+        context["urls"]["slots"],
+        kwargs={"service_pk": context["service"].pk, "clinician_pk": context["clinician"].pk},
+    )
+    return f"{slots}?{urlencode({'from': day, 'day': day})}"
+
+
+def _confirm_page(request: HttpRequest, context: dict[str, Any], **extra: Any) -> HttpResponse:
+    """The confirmation, for a time the portal offers right now; for any other time, the
+    refusal a booking would get, with the way back to that day's free times."""
+    offered = selectors.is_free_slot(
+        request_practice(request),
+        context["service"],
+        context["clinician"],
+        context["start_at"],
+        now=timezone.now(),
+    )
+    if not offered:
+        extra = {
+            "unavailable": services.SLOT_UNAVAILABLE_MESSAGE,
+            "day_slots": _day_slots_url(context),
+        }
+    return render(request, "booking/portal/confirm.html", {**context, **extra})
+
+
 def _slot_gone(
     request: HttpRequest, context: dict[str, Any], error: ValidationError
 ) -> HttpResponse:
     """Back to the free times of the day the client chose, with the reason: a redirect, so
     a refused booking renders nothing itself."""
     messages.error(request, " ".join(error.messages))
-    day = context["start_at"].astimezone(context["practice_zone"]).date().isoformat()
-    slots = reverse(
-        context["urls"]["slots"],
-        kwargs={"service_pk": context["service"].pk, "clinician_pk": context["clinician"].pk},
-    )
-    return redirect(f"{slots}?{urlencode({'from': day, 'day': day})}")
+    return redirect(_day_slots_url(context))
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def services_step(request: HttpRequest) -> HttpResponse:
     return _choose_service(request, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def clinicians_step(request: HttpRequest, service_pk: str) -> HttpResponse:
     return _choose_clinician(request, service_pk, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 def slots_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     return _choose_slot(request, service_pk, clinician_pk, new_client=False)
 
 
-@booking_required(online=True)
+@booking_required
 @client_required
 @require_http_methods(["GET", "POST"])
 def confirm_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
@@ -283,31 +313,31 @@ def confirm_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> Ht
                 request, "Your request is sent. We'll email you when the practice answers."
             )
         return redirect("booking_portal:detail", pk=appointment.pk)
-    return render(request, "booking/portal/confirm.html", context)
+    return _confirm_page(request, context)
 
 
 # New clients -----------------------------------------------------------------------------
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_services(request: HttpRequest) -> HttpResponse:
     _new_clients_only(request)
     return _choose_service(request, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_clinicians(request: HttpRequest, service_pk: str) -> HttpResponse:
     _new_clients_only(request)
     return _choose_clinician(request, service_pk, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 def new_client_slots(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     _new_clients_only(request)
     return _choose_slot(request, service_pk, clinician_pk, new_client=True)
 
 
-@booking_required(online=True)
+@booking_required
 @require_http_methods(["GET", "POST"])
 def new_client_confirm(request: HttpRequest, service_pk: str, clinician_pk: str) -> HttpResponse:
     _new_clients_only(request)
@@ -334,4 +364,4 @@ def new_client_confirm(request: HttpRequest, service_pk: str, clinician_pk: str)
         except ValidationError as error:
             return _slot_gone(request, context, error)
         return render(request, "booking/portal/new_client_sent.html", context)
-    return render(request, "booking/portal/confirm.html", {**context, "form": form})
+    return _confirm_page(request, context, form=form)

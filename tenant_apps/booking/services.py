@@ -1,7 +1,7 @@
 """Writes for booking: settings, services, hours, and the life of an appointment."""
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
@@ -52,6 +52,18 @@ class SlotTaken(ValidationError):
 
 class BookingError(ValidationError):
     pass
+
+
+class ClinicianBusy(BookingError):
+    """Staff asked for a time that overlaps (buffer included) one of the clinician's
+    appointments: not a race lost to someone else, so they are told whose calendar it is."""
+
+    def __init__(self, clinician: User) -> None:
+        super().__init__(
+            f"{clinician.full_name} already has an appointment at that time. "
+            "Choose another time or clinician.",
+            code="clinician_busy",
+        )
 
 
 def _is_exclusion_violation(error: IntegrityError) -> bool:
@@ -225,8 +237,10 @@ def _claim_calendar(clinician_id: int, *, start_at: datetime, blocks_until: date
 
 
 @contextmanager
-def _overlaps_refused(clinician_id: int) -> Iterator[None]:
-    """Turn the exclusion constraint's refusal into SlotTaken.
+def _overlaps_refused(
+    clinician_id: int, *, refusal: Callable[[], ValidationError] = SlotTaken
+) -> Iterator[None]:
+    """Turn the exclusion constraint's refusal into `refusal()`: SlotTaken for a client.
 
     Wrap it around the whole `transaction.atomic()` block of the insert: leaving the block
     rolls back (to its own savepoint when nested), so the insert needs no savepoint of its
@@ -237,7 +251,7 @@ def _overlaps_refused(clinician_id: int) -> Iterator[None]:
     except IntegrityError as error:
         if _is_exclusion_violation(error):
             logger.info("Booking refused by the database: clinician %s slot taken", clinician_id)
-            raise SlotTaken() from error
+            raise refusal() from error
         raise
 
 
@@ -450,7 +464,10 @@ def schedule_by_staff(
         decided_by=actor,
         decided_at=timezone.now(),
     )
-    with _overlaps_refused(clinician.pk), transaction.atomic():
+    with (
+        _overlaps_refused(clinician.pk, refusal=lambda: ClinicianBusy(clinician)),
+        transaction.atomic(),
+    ):
         _lock_calendar(clinician.pk)
         appointment.save()
         _notify(appointment, APPOINTMENT_CONFIRMED)
@@ -480,7 +497,7 @@ def move_appointment(
                 )
         except IntegrityError as error:
             if _is_exclusion_violation(error):
-                raise SlotTaken() from error
+                raise ClinicianBusy(clinician) from error
             raise
         if locked.status == Appointment.Status.CONFIRMED:
             _notify(locked, APPOINTMENT_CONFIRMED)

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenant_apps.accounts.access import acting_user, staff_required
+from tenant_apps.accounts.access import acting_user
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.audit.services import record_event
 from tenant_apps.booking import selectors, services
-from tenant_apps.booking.access import booking_required, request_practice
+from tenant_apps.booking.access import request_practice, staff_booking_required
 from tenant_apps.booking.forms import (
     BlockTimeForm,
     BookingSettingsForm,
@@ -35,7 +35,7 @@ from tenant_apps.booking.models import (
     BookingSettings,
     WorkingHours,
 )
-from tenant_apps.booking.zones import practice_zone
+from tenant_apps.booking.zones import on_clock, practice_zone
 from tenant_apps.clients.models import Client
 
 
@@ -69,8 +69,7 @@ def _owner(request: HttpRequest) -> User | None:
 # Settings --------------------------------------------------------------------------------
 
 
-@booking_required(online=False, upsell=True)
-@staff_required
+@staff_booking_required(upsell=True)
 @require_http_methods(["GET", "POST"])
 def booking_settings(request: HttpRequest) -> HttpResponse:
     owner = _owner(request)
@@ -93,8 +92,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def service_edit(request: HttpRequest, pk: str | None = None) -> HttpResponse:
     owner = _owner(request)
@@ -127,8 +125,7 @@ def _hours_clinician(request: HttpRequest, clinician_pk: str) -> User:
     raise Http404("No such clinician")
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def clinician_hours(request: HttpRequest, clinician_pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -199,20 +196,28 @@ def clinician_hours(request: HttpRequest, clinician_pk: str) -> HttpResponse:
 # Calendar ------------------------------------------------------------------------------
 
 
+# The calendar shows dates in these years; any other date in the query string is ignored like
+# an unreadable one. Far from year 1 and year 9999, a week and its neighbours can be turned into
+# instants in every zone without leaving what dates can hold.
+CALENDAR_YEARS = range(1900, 3000)
+
+
 def _calendar_range(request: HttpRequest, zone: Any) -> tuple[str, date, list[date]]:
     view = "day" if request.GET.get("view") == "day" else "week"
+    today = datetime.now(zone).date()
     try:
         anchor = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        anchor = datetime.now(zone).date()
+        anchor = today
+    if anchor.year not in CALENDAR_YEARS:
+        anchor = today
     if view == "day":
         return view, anchor, [anchor]
     monday = anchor - timedelta(days=anchor.weekday())
     return view, anchor, [monday + timedelta(days=n) for n in range(7)]
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 def calendar(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if user.role == Role.BILLER:
@@ -268,8 +273,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_http_methods(["GET", "POST"])
 def schedule(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
@@ -304,14 +308,23 @@ def schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/schedule.html", {"form": form, "practice_zone": zone})
 
 
-@booking_required(online=False)
-@staff_required
-def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    user = acting_user(request)
-    appointment = selectors.get_appointment_for_staff(user, pk)
+def _appointment_page(
+    request: HttpRequest, user: User, appointment: Appointment, *, move_form: MoveForm | None
+) -> HttpResponse:
+    """The appointment with its actions; `move_form` bound after a refused move, so the page
+    shows what was typed and why it was refused."""
     zone = practice_zone(request_practice(request))
-    local = appointment.start_at.astimezone(zone)
-    record_event(user, "booking.viewed", target=appointment, request=request)
+    local = on_clock(appointment.start_at, zone)
+    if move_form is None:
+        move_form = MoveForm(
+            zone=zone,
+            clinicians=selectors.calendar_clinicians(user),
+            initial={
+                "date": local.date(),
+                "time": local.time(),
+                "clinician": appointment.clinician_id,
+            },
+        )
     return render(
         request,
         "booking/appointment.html",
@@ -319,26 +332,26 @@ def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "appointment": appointment,
             "decision_form": DecisionForm(),
             "cancel_form": StaffCancelForm(),
-            "move_form": MoveForm(
-                zone=zone,
-                clinicians=selectors.calendar_clinicians(user),
-                initial={
-                    "date": local.date(),
-                    "time": local.time(),
-                    "clinician": appointment.clinician_id,
-                },
-            ),
+            "move_form": move_form,
+            "local_day": local.date(),
             "practice_zone": zone,
         },
     )
+
+
+@staff_booking_required()
+def appointment_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    user = acting_user(request)
+    appointment = selectors.get_appointment_for_staff(user, pk)
+    record_event(user, "booking.viewed", target=appointment, request=request)
+    return _appointment_page(request, user, appointment, move_form=None)
 
 
 def _back(appointment: Appointment) -> HttpResponse:
     return redirect("booking:appointment", pk=appointment.pk)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_decide(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -361,8 +374,7 @@ def appointment_decide(request: HttpRequest, pk: str) -> HttpResponse:
     return _back(appointment)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
@@ -378,27 +390,24 @@ def appointment_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     return _back(appointment)
 
 
-@booking_required(online=False)
-@staff_required
+@staff_booking_required()
 @require_POST
 def appointment_move(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
     appointment = selectors.get_appointment_for_staff(user, pk)
     zone = practice_zone(request_practice(request))
     form = MoveForm(request.POST, zone=zone, clinicians=selectors.calendar_clinicians(user))
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(error) for error in errors))
-        return _back(appointment)
-    try:
-        services.move_appointment(
-            appointment,
-            actor=user,
-            start_at=form.cleaned_data["start_at"],
-            clinician=form.cleaned_data["clinician"],
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Appointment moved.")
-    return _back(appointment)
+    if form.is_valid():
+        try:
+            services.move_appointment(
+                appointment,
+                actor=user,
+                start_at=form.cleaned_data["start_at"],
+                clinician=form.cleaned_data["clinician"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Appointment moved.")
+            return _back(appointment)
+    return _appointment_page(request, user, appointment, move_form=form)

@@ -4,7 +4,7 @@ The client's zone comes from the browser (`Intl.DateTimeFormat().resolvedOptions
 sent as a `tz` parameter by the portal's booking pages and kept on the session.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -45,13 +45,23 @@ def client_zone(request: HttpRequest, practice: Practice) -> ZoneInfo | None:
     return zone
 
 
+def on_clock(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment on the zone's clock; in UTC for an instant so close to the first or last
+    date Python holds that the zone's date would fall outside (a stored row can be anything,
+    and showing it must not fail)."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment.astimezone(UTC)
+
+
 def format_time(moment: datetime, zone: ZoneInfo) -> str:
     """'9:30 AM EDT': a time labelled with the zone's abbreviation on that date."""
-    local = moment.astimezone(zone)
+    local = on_clock(moment, zone)
     return f"{local:%-I:%M %p} {local.tzname()}"
 
 
 def format_moment(moment: datetime, zone: ZoneInfo) -> str:
     """'Monday, March 9, 2026, 9:30 AM EDT'."""
-    local = moment.astimezone(zone)
+    local = on_clock(moment, zone)
     return f"{local:%A, %B %-d, %Y}, {format_time(moment, zone)}"

@@ -4,6 +4,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from tenant_apps.booking.models import Appointment, BookingSettings
+from tenants.hosts import forget_practice
+from tenants.models import Practice
 from tests.conftest import host_client
 
 START = "2026-02-03T14:00:00Z"  # Tuesday 9:00 in New York
@@ -61,14 +63,34 @@ def test_anonymous_visitors_of_a_starter_practice_get_403_too(harbor, url):
 
 @pytest.mark.parametrize("url", STAFF_POSTS)
 def test_a_starter_practice_refuses_staff_booking_posts(harbor, hana_browser, url):
-    assert hana_browser.post(url, {"enabled": "on"}).status_code == 403
+    response = hana_browser.post(url, {"enabled": "on"})
+    assert response.status_code == 403
+    assert b"part of the Professional plan" in response.content
     with schema_context(harbor.schema_name):
         assert not BookingSettings.objects.filter(enabled=True).exists()
 
 
 @pytest.mark.parametrize("url", STAFF_GETS)
-def test_a_starter_practice_refuses_staff_booking_pages(harbor, hana_browser, url):
-    assert hana_browser.get(url).status_code == 403
+def test_a_starter_practice_tells_its_staff_booking_is_a_plan_feature(harbor, hana_browser, url):
+    Practice.objects.filter(pk=harbor.pk).update(phone="+442079460123")
+    forget_practice(harbor.pk)
+    response = hana_browser.get(url)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "part of the Professional plan" in page and "Starter" in page
+    assert "contact the practice" not in page and "+442079460123" not in page
+
+
+@pytest.mark.parametrize("url", STAFF_GETS + STAFF_POSTS)
+def test_staff_booking_urls_of_a_starter_practice_ask_for_a_staff_sign_in_first(
+    harbor, ivan_browser, url
+):
+    for browser in (host_client("harbor.localhost"), ivan_browser):
+        for response in (browser.get(url), browser.post(url, {"enabled": "on"})):
+            assert response.status_code == 302
+            assert response["Location"].startswith("/practice/sign-in/?next=")
+    with schema_context(harbor.schema_name):
+        assert not BookingSettings.objects.filter(enabled=True).exists()
 
 
 def test_a_starter_owner_sees_what_booking_does_and_how_to_upgrade(harbor, hana_browser):

@@ -9,7 +9,8 @@ from django_tenants.utils import schema_context
 from icalendar import Calendar
 
 from tenant_apps.booking.models import Appointment
-from tests.booking.conftest import MONDAY_MORNING, refresh
+from tests.booking.conftest import MONDAY_MORNING, enable_booking, refresh
+from tests.conftest import host_client
 
 # Tuesday 3 February 2026, 9:00 and 10:00 in New York (EST): the first bookable slots.
 TUESDAY_NINE = "2026-02-03T14:00:00Z"
@@ -191,6 +192,121 @@ def test_a_refused_client_is_sent_back_to_the_free_times_of_that_day(
     assert f"?start={TUESDAY_TEN}" in page
 
 
+@pytest.mark.parametrize(
+    ("start", "day"),
+    [
+        ("2026-02-02T13:00:00Z", "2026-02-02"),  # an hour ago
+        ("2026-02-03T14:07:00Z", "2026-02-03"),  # off the slot grid
+        ("2026-02-07T15:00:00Z", "2026-02-07"),  # a Saturday: Bob does not work
+        ("2026-05-04T13:00:00Z", "2026-05-04"),  # beyond the 60-day horizon
+        ("9999-12-30T12:00:00Z", "9999-12-30"),
+    ],
+)
+def test_the_confirmation_page_refuses_a_time_that_is_not_offered(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen, start, day
+):
+    response = carol_browser.get(confirm_url(session_service, bob) + f"?start={start}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This time is not available. Please choose another time." in page
+    assert "Confirm your" not in page and "Book appointment" not in page
+    slots = f"/appointments/new/{session_service.pk}/{bob.pk}/"
+    assert f'href="{slots}?from={day}&amp;day={day}"' in page
+
+
+def test_the_confirmation_page_refuses_a_time_someone_else_has_booked(
+    sunrise, bob, dave_browser, dave_record, booked, session_service
+):
+    page = dave_browser.get(confirm_url(session_service, bob) + f"?start={TUESDAY_NINE}")
+    assert "This time is not available. Please choose another time." in page.content.decode()
+    other = dave_browser.get(confirm_url(session_service, bob) + f"?start={TUESDAY_TEN}")
+    assert "Confirm your booking" in other.content.decode()
+
+
+def test_the_confirmation_page_states_the_length_once(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen
+):
+    page = carol_browser.get(confirm_url(session_service, bob) + f"?start={TUESDAY_NINE}")
+    text = page.content.decode()
+    assert "<dd>Follow-up session</dd>" in text
+    assert text.count("50 minutes") == 1 and "(50 minutes)" not in text
+
+
+def test_a_new_client_is_told_a_time_is_not_available_before_typing_anything(
+    sunrise, bob, booking_on, consult_service, frozen, sunrise_client
+):
+    enable_booking(sunrise, audience="new_too")
+    url = f"/book/{consult_service.pk}/{bob.pk}/confirm/?start=2026-02-03T14:07:00Z"
+    page = sunrise_client.get(url).content.decode()
+    assert "This time is not available. Please choose another time." in page
+    assert 'name="email"' not in page
+    assert f'href="/book/{consult_service.pk}/{bob.pk}/?from=2026-02-03&amp;day=2026-02-03"' in page
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_a_start_at_the_ends_of_the_calendar_is_no_slot(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen, start
+):
+    url = confirm_url(session_service, bob)
+    assert carol_browser.get(f"{url}?start={start}").status_code == 404
+    assert book(carol_browser, session_service, bob, start=start).status_code == 404
+    with schema_context(sunrise.schema_name):
+        assert not Appointment.objects.exists()
+
+
+def test_a_booking_far_beyond_the_horizon_is_sent_back_to_the_free_times(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen
+):
+    response = book(carol_browser, session_service, bob, start="9999-12-30T12:00:00Z")
+    slots = f"/appointments/new/{session_service.pk}/{bob.pk}/"
+    assert response["Location"] == f"{slots}?from=9999-12-30&day=9999-12-30"
+    page = carol_browser.get(response["Location"])
+    assert page.status_code == 200
+    assert "This time is not available" in page.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        ("9999-12-31", "Free times on Friday, April 3"),  # the last day of the horizon
+        ("2026-06-01", "Free times on Friday, April 3"),
+        ("0001-01-01", "Free times on Tuesday, February 3"),
+        ("99999-01-01", "Free times on Tuesday, February 3"),
+    ],
+)
+def test_the_free_times_stay_inside_the_horizon(
+    sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen, asked, shown
+):
+    slots = f"/appointments/new/{session_service.pk}/{bob.pk}/"
+    response = carol_browser.get(f"{slots}?from={asked}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown in page
+    assert asked not in page
+    assert ">Later</a>" not in page if "April" in shown else ">Later</a>" in page
+
+
+def test_a_new_client_asking_for_a_far_date_sees_the_horizon(
+    sunrise, bob, booking_on, consult_service, frozen, sunrise_client
+):
+    enable_booking(sunrise, audience="new_too")
+    response = sunrise_client.get(f"/book/{consult_service.pk}/{bob.pk}/?from=9999-12-31")
+    assert response.status_code == 200
+    assert "Free times on Friday, April 3" in response.content.decode()
+
+
+def test_far_dates_open_nothing_to_visitors_or_other_practices(
+    sunrise, bob, harbor_professional, ivan_browser, ivan_record, booking_on, session_service
+):
+    slots = f"/appointments/new/{session_service.pk}/{bob.pk}/"
+    for url in (f"{slots}?from=9999-12-31", f"{slots}confirm/?start=9999-12-30T12:00:00Z"):
+        response = host_client("sunrise.localhost").get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+        assert ivan_browser.get(url).status_code == 404
+
+
 def test_a_client_in_another_zone_sees_both_times(
     sunrise, bob, carol_browser, carol_record, booking_on, session_service, frozen
 ):
@@ -228,6 +344,31 @@ def test_the_client_lists_upcoming_and_past_appointments(
     upcoming, past = listing.split('id="past-heading"')
     assert f"/appointments/{booked.pk}/" in upcoming and f"/appointments/{booked.pk}/" not in past
     assert f"/appointments/{earlier.pk}/" in past and f"/appointments/{earlier.pk}/" not in upcoming
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 4, 56, 2, tzinfo=UTC),  # midnight of year 1 in New York
+        datetime(9999, 12, 31, 22, tzinfo=UTC),
+    ],
+)
+def test_any_stored_appointment_shows_to_its_client_and_staff(
+    sunrise, bob, carol_browser, alice_browser, carol_record, booking_on, frozen, start
+):
+    with schema_context(sunrise.schema_name):
+        appointment = Appointment.objects.create(
+            client=carol_record,
+            clinician=bob,
+            start_at=start,
+            end_at=start + timedelta(minutes=50),
+            status="confirmed",
+            source="staff",
+        )
+    assert carol_browser.get(f"/appointments/{appointment.pk}/").status_code == 200
+    assert carol_browser.get("/appointments/").status_code == 200
+    assert alice_browser.get(f"/practice/appointments/{appointment.pk}/").status_code == 200
 
 
 # Cancelling ------------------------------------------------------------------------------

@@ -174,7 +174,7 @@ def test_unreadable_hours_are_explained_and_nothing_is_lost(sunrise, bob, bob_br
         assert WorkingHours.objects.filter(clinician=bob).count() == 1
 
 
-def test_days_off_extra_hours_and_blocked_time(sunrise, bob, alice_browser):
+def test_days_off_extra_hours_and_blocked_time(sunrise, bob, alice_browser, frozen):
     url = f"/practice/settings/online-booking/hours/{bob.pk}/"
     alice_browser.post(url, {"action": "exception", "date": "2026-12-24", "kind": "off"})
     alice_browser.post(
@@ -198,7 +198,7 @@ def test_days_off_extra_hours_and_blocked_time(sunrise, bob, alice_browser):
     assert block.end_at - block.start_at == timedelta(minutes=90)
 
 
-def test_a_block_at_a_time_that_does_not_exist_is_explained(sunrise, bob, alice_browser):
+def test_a_block_at_a_time_that_does_not_exist_is_explained(sunrise, bob, alice_browser, frozen):
     url = f"/practice/settings/online-booking/hours/{bob.pk}/"
     response = alice_browser.post(
         url, {"action": "block", "date": "2026-03-08", "time": "02:30", "minutes": "30"}
@@ -291,7 +291,7 @@ def test_other_practices_and_clients_cannot_reach_staff_views(
 
 
 def test_staff_add_an_appointment_on_the_calendar(
-    sunrise, bob, alice_browser, carol_record, after_commit
+    sunrise, bob, alice_browser, carol_record, after_commit, frozen
 ):
     with after_commit():
         response = alice_browser.post(
@@ -314,7 +314,7 @@ def test_staff_add_an_appointment_on_the_calendar(
 
 
 def test_staff_cannot_put_two_appointments_on_one_time(
-    sunrise, bob, alice_browser, carol_record, dave_record
+    sunrise, bob, alice_browser, carol_record, dave_record, frozen
 ):
     appointment_for(sunrise, carol_record, bob)
     response = alice_browser.post(
@@ -329,7 +329,10 @@ def test_staff_cannot_put_two_appointments_on_one_time(
         },
     )
     assert response.status_code == 200
-    assert b"someone else has just taken this time" in response.content
+    page = response.content.decode()
+    assert "Bob Clinician already has an appointment at that time." in page
+    assert "someone else" not in page
+    assert 'value="2026-02-03"' in page and 'value="09:30"' in page
     with schema_context(sunrise.schema_name):
         assert Appointment.objects.count() == 1
 
@@ -347,6 +350,60 @@ def _schedule(browser, client, clinician, **values):
     return browser.post("/practice/calendar/new/", data)
 
 
+@pytest.mark.parametrize(
+    ("day", "at", "error"),
+    [
+        ("9999-12-31", "23:59", "Choose a date within two years from today."),
+        ("2028-02-03", "09:00", "Choose a date within two years from today."),
+        ("0001-01-01", "00:00", "This date has passed."),
+        ("2001-01-01", "00:00", "This date has passed."),
+        ("2026-02-02", "08:30", "This time has passed."),
+    ],
+)
+def test_staff_add_appointments_only_from_now_to_two_years_ahead(
+    sunrise, bob, alice_browser, carol_record, frozen, after_commit, day, at, error
+):
+    with after_commit():
+        response = _schedule(alice_browser, carol_record, bob, date=day, time=at, minutes="50")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert error in page
+    assert f'value="{day}"' in page and f'value="{at}"' in page
+    with schema_context(sunrise.schema_name):
+        assert not Appointment.objects.exists()
+    assert not mail.outbox
+
+
+def test_staff_add_appointments_later_today_and_on_the_last_day_two_years_ahead(
+    sunrise, bob, alice_browser, carol_record, frozen
+):
+    for day in ("2026-02-02", "2028-02-02"):
+        assert _schedule(alice_browser, carol_record, bob, date=day).status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Appointment.objects.count() == 2
+
+
+def test_staff_block_time_from_earlier_today_but_not_from_a_far_date(
+    sunrise, bob, alice_browser, frozen
+):
+    url = f"/practice/settings/online-booking/hours/{bob.pk}/"
+    for day, at in (("9999-12-31", "23:59"), ("2026-02-01", "13:00")):
+        response = alice_browser.post(
+            url, {"action": "block", "date": day, "time": at, "minutes": "90"}
+        )
+        assert response.status_code == 200
+        assert f'value="{day}"' in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not TimeBlock.objects.exists()
+
+    response = alice_browser.post(
+        url, {"action": "block", "date": "2026-02-02", "time": "08:00", "minutes": "180"}
+    )
+    assert response.status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert TimeBlock.objects.get().start_at == datetime(2026, 2, 2, 13, tzinfo=UTC)
+
+
 @pytest.fixture
 def erin_record(sunrise, cleo):
     """Cleo's own client."""
@@ -357,7 +414,7 @@ def erin_record(sunrise, cleo):
 
 
 def test_a_clinician_schedules_only_their_own_clients_on_their_own_calendar(
-    sunrise, bob, cleo, cleo_browser, carol_record, erin_record
+    sunrise, bob, cleo, cleo_browser, carol_record, erin_record, frozen
 ):
     # Bob's calendar, Bob's client, and Cleo's calendar with Bob's client: all refused.
     for client, clinician in ((erin_record, bob), (carol_record, bob), (carol_record, cleo)):
@@ -373,7 +430,7 @@ def test_a_clinician_schedules_only_their_own_clients_on_their_own_calendar(
 
 
 def test_a_clinician_cannot_move_an_appointment_onto_another_calendar(
-    sunrise, bob, cleo, cleo_browser, erin_record
+    sunrise, bob, cleo, cleo_browser, erin_record, frozen
 ):
     appointment = appointment_for(sunrise, erin_record, cleo)
     url = f"/practice/appointments/{appointment.pk}/move/"
@@ -388,7 +445,14 @@ def test_a_clinician_cannot_move_an_appointment_onto_another_calendar(
 
 
 def test_other_practices_clients_and_visitors_cannot_schedule(
-    sunrise, bob, carol_record, carol_browser, sunrise_client, harbor_professional, hana_browser
+    sunrise,
+    bob,
+    carol_record,
+    carol_browser,
+    sunrise_client,
+    harbor_professional,
+    hana_browser,
+    frozen,
 ):
     for browser in (carol_browser, sunrise_client):
         assert _schedule(browser, carol_record, bob).status_code == 302
@@ -407,20 +471,24 @@ def test_other_practices_clients_and_visitors_cannot_schedule(
 
 
 def test_staff_move_an_appointment_and_the_client_gets_an_updated_calendar_file(
-    sunrise, bob, cleo, alice_browser, carol_record, dave_record, after_commit
+    sunrise, bob, cleo, alice_browser, carol_record, dave_record, after_commit, frozen
 ):
     appointment = appointment_for(sunrise, carol_record, bob)
     appointment_for(sunrise, dave_record, cleo, start=TUESDAY_NINE + timedelta(hours=3))
     url = f"/practice/appointments/{appointment.pk}/move/"
 
-    alice_browser.post(url, {"date": "2026-02-03", "time": "12:00", "clinician": cleo.pk})
-    refresh(sunrise, appointment)
-    # 12:00 is Dave's time with Cleo: refused, nothing changes.
-    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
-    assert (
-        "someone else has just taken this time"
-        in alice_browser.get(f"/practice/appointments/{appointment.pk}/").content.decode()
+    response = alice_browser.post(
+        url, {"date": "2026-02-03", "time": "12:00", "clinician": cleo.pk}
     )
+    refresh(sunrise, appointment)
+    # 12:00 is Dave's time with Cleo: refused, nothing changes, and the form keeps the choice.
+    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Cleo Clinician already has an appointment at that time." in page
+    assert "someone else" not in page
+    assert 'value="2026-02-03"' in page and 'value="12:00"' in page
+    assert f'<option value="{cleo.pk}" selected>' in page
 
     mail.outbox.clear()
     with after_commit():
@@ -431,6 +499,73 @@ def test_staff_move_an_appointment_and_the_client_gets_an_updated_calendar_file(
     assert appointment.end_at - appointment.start_at == timedelta(minutes=50)
     (message,) = mail.outbox
     assert "SEQUENCE:1" in str(message.attachments[0][1])
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "error"),
+    [
+        ("9999-12-31", "23:30", "Choose a date within two years from today."),
+        ("0001-01-01", "00:00", "This date has passed."),
+        ("2026-02-02", "08:00", "This time has passed."),
+    ],
+)
+def test_staff_move_appointments_only_from_now_to_two_years_ahead(
+    sunrise, bob, alice_browser, carol_record, frozen, after_commit, day, at, error
+):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+    with after_commit():
+        response = alice_browser.post(
+            url, {"date": day, "time": at, "clinician": bob.pk}, follow=True
+        )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    refresh(sunrise, appointment)
+    assert (appointment.start_at, appointment.sequence) == (TUESDAY_NINE, 0)
+    assert not mail.outbox
+
+
+def test_far_dates_schedule_and_move_nothing_for_clients_or_other_practices(
+    sunrise, bob, carol_record, carol_browser, harbor_professional, hana_browser, frozen
+):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    far = {"date": "9999-12-31", "time": "23:30"}
+    move = f"/practice/appointments/{appointment.pk}/move/"
+    response = _schedule(carol_browser, carol_record, bob, **far)
+    assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]
+    response = carol_browser.post(move, {**far, "clinician": bob.pk})
+    assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]
+    assert hana_browser.post(move, {**far, "clinician": bob.pk}).status_code == 404
+    assert _schedule(hana_browser, carol_record, bob, **far).status_code == 200
+    refresh(sunrise, appointment)
+    assert appointment.start_at == TUESDAY_NINE
+    for practice in (sunrise, harbor_professional):
+        with schema_context(practice.schema_name):
+            assert Appointment.objects.count() == (practice == sunrise)
+
+
+def test_a_refused_move_keeps_what_was_typed(sunrise, bob, alice_browser, carol_record, frozen):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+
+    response = alice_browser.post(url, {"date": "2026-02-06", "time": "15:00", "clinician": "0"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice" in page
+    assert 'value="2026-02-06"' in page and 'value="15:00"' in page
+    refresh(sunrise, appointment)
+    assert (appointment.start_at, appointment.clinician_id) == (TUESDAY_NINE, bob.pk)
+
+
+def test_a_move_onto_the_appointments_own_time_is_not_a_conflict(
+    sunrise, bob, alice_browser, carol_record, frozen
+):
+    appointment = appointment_for(sunrise, carol_record, bob)
+    url = f"/practice/appointments/{appointment.pk}/move/"
+    response = alice_browser.post(url, {"date": "2026-02-03", "time": "09:30", "clinician": bob.pk})
+    assert response.status_code == 302
+    refresh(sunrise, appointment)
+    assert appointment.start_at == TUESDAY_NINE + timedelta(minutes=30)
 
 
 def test_the_client_page_lists_the_clients_appointments(
@@ -448,3 +583,37 @@ def test_the_client_page_lists_the_clients_appointments(
 def test_a_starter_client_page_has_no_appointments_panel(harbor, hana_browser, ivan_record):
     page = hana_browser.get(f"/practice/clients/{ivan_record.pk}/").content.decode()
     assert "appointments-panel-heading" not in page
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30", "0001-01-01", "3000-01-01"])
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_a_date_outside_the_calendar_shows_today_instead(
+    sunrise, bob, alice_browser, carol_record, frozen, day, view
+):
+    appointment_for(sunrise, carol_record, bob)
+    response = alice_browser.get(f"/practice/calendar/?date={day}&view={view}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="2026-02-02"' in page
+    assert "Tuesday, February 3" in page if view == "week" else "Monday, February 2" in page
+
+
+def test_the_calendar_reaches_far_into_the_past_and_future(sunrise, alice_browser, frozen):
+    for day, heading in (
+        ("1900-01-01", "Monday, January 1"),
+        ("2999-12-31", "Tuesday, December 31"),
+    ):
+        page = alice_browser.get(f"/practice/calendar/?date={day}&view=day").content.decode()
+        assert f'value="{day}"' in page and heading in page
+
+
+def test_far_dates_show_the_staff_calendar_to_nobody_else(
+    sunrise, carol_browser, sunrise_client, harbor_professional, hana_browser
+):
+    url = "/practice/calendar/?date=9999-12-31"
+    for browser in (carol_browser, sunrise_client):
+        response = browser.get(url)
+        assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]
+    hana_browser.defaults["HTTP_HOST"] = "sunrise.localhost"
+    response = hana_browser.get(url)
+    assert response.status_code == 302 and "/practice/sign-in/" in response["Location"]

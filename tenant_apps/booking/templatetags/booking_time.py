@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django import template
 
-from tenant_apps.booking.zones import format_moment, format_time
+from tenant_apps.booking.zones import format_moment, format_time, on_clock
 
 register = template.Library()
 
@@ -28,7 +28,7 @@ def time_in_zone(moment: datetime | None, zone: ZoneInfo | None) -> str:
 def local_date(moment: datetime | None, zone: ZoneInfo | None) -> str:
     if moment is None or zone is None:
         return ""
-    return f"{moment.astimezone(zone):%a %b %-d}"
+    return f"{on_clock(moment, zone):%a %b %-d}"
 
 
 @register.filter

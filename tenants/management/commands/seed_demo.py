@@ -141,7 +141,7 @@ class Command(BaseCommand):
         settings_row.enabled = True
         settings_row.save()
         for name, mode, location in (
-            ("Individual therapy (50 min)", BookableService.Mode.INSTANT, Location.OFFICE),
+            ("Individual therapy", BookableService.Mode.INSTANT, Location.OFFICE),
             ("First consultation (telehealth)", BookableService.Mode.REQUEST, Location.TELEHEALTH),
         ):
             service, _ = BookableService.objects.get_or_create(
