@@ -21,6 +21,7 @@ from tenant_apps.clients.models import (
     hash_token,
 )
 from tenant_apps.mail.services import queue_email
+from tenant_apps.portal.null_characters import refuse_null_characters
 
 logger = logging.getLogger(__name__)
 
@@ -256,10 +257,14 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 def save_demographic_draft(
     demographic_request: DemographicRequest, *, actor: User, values: dict[str, Any]
 ) -> DemographicRequest:
-    """Keep what the client typed so far; only known fields, only while still open."""
+    """Keep what the client typed so far; only known fields, only while still open.
+
+    A value holding a NUL character, which the draft's JSON column cannot store, raises
+    ValidationError with the code NULL_CHARACTERS_CODE, and nothing is saved."""
     if not demographic_request.is_open_for_client:
         raise ValidationError("This request is already completed.")
     draft = {k: str(v)[:300] for k, v in values.items() if k in DEMOGRAPHIC_FIELDS}
+    refuse_null_characters(draft)
     demographic_request.draft = draft
     demographic_request.draft_saved_at = timezone.now()
     demographic_request.save(update_fields=["draft", "draft_saved_at"])

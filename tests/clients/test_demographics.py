@@ -76,6 +76,40 @@ def test_an_invalid_submission_keeps_what_was_typed(open_request, carol_browser,
     assert "Enter a valid phone number" in content and 'value="Queens"' in content
 
 
+def test_a_null_character_is_explained_in_the_form_and_nothing_is_stored(
+    open_request, carol_browser, carol_record, sunrise
+):
+    response = carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, city="a\x00b", pronouns="they")
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in content and 'value="they"' in content
+    with schema_context(sunrise.schema_name):
+        stored = DemographicRequest.objects.get(pk=open_request.pk)
+    assert stored.status == DemographicRequest.Status.PENDING and stored.draft == {}
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "form"])
+def test_the_autosave_refuses_a_null_character_and_keeps_the_last_draft(
+    open_request, carol_browser, sunrise, as_json
+):
+    url = f"/demographics/{open_request.pk}/draft/"
+    carol_browser.post(url, {"city": "Brooklyn"})
+
+    values = {"city": "a\x00b", "pronouns": "she/her"}
+    if as_json:
+        response = carol_browser.post(url, json.dumps(values), content_type="application/json")
+    else:
+        response = carol_browser.post(url, values)
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Null characters are not allowed."}
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).draft == {"city": "Brooklyn"}
+
+
 def test_submitting_waits_for_review_and_the_client_sees_it_completed(
     open_request, carol_browser, carol_record, sunrise
 ):
