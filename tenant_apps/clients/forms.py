@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import DEMOGRAPHIC_FIELDS, Client
+from tenant_apps.practice.countries import clean_country_code
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "emergency_contact_phone")
 NOTES_MAX_LENGTH = 20_000
@@ -97,10 +98,8 @@ class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-ar
             self.fields["staff_notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
 
     def clean_country(self) -> str:
-        value: str = self.cleaned_data.get("country", "").strip().upper()
-        if value and (len(value) != 2 or not value.isalpha()):
-            raise ValidationError("Use the two-letter country code, such as US or GB.")
-        return value
+        value: str = self.cleaned_data.get("country", "")
+        return clean_country_code(value) if value.strip() else ""
 
 
 class DemographicsForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]

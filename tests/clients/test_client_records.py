@@ -40,6 +40,16 @@ def test_a_bad_phone_keeps_everything_typed(alice_browser):
     assert 'value="Hazel"' in content and 'value="Brook"' in content
 
 
+def test_an_unknown_country_code_is_explained_and_keeps_everything_typed(alice_browser, sunrise):
+    response = alice_browser.post("/practice/clients/new/", {**NEW_CLIENT, "country": "zz"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "ZZ is not a country code." in content and 'value="Hazel"' in content
+    with schema_context(sunrise.schema_name):
+        assert not Client.objects.filter(legal_last_name="Brook").exists()
+
+
 def test_two_clients_cannot_share_a_portal_email(alice_browser, carol_record):
     response = alice_browser.post(
         "/practice/clients/new/", {**NEW_CLIENT, "email": "CAROL@client.test"}
