@@ -119,6 +119,8 @@ class DemographicsForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, t
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        # The model's help text speaks to staff.
+        self.fields["email"].help_text = "You sign in to the portal with this address."
 
 
 class ClientSetPasswordForm(forms.Form):

@@ -196,3 +196,13 @@ def test_staff_of_another_practice_cannot_review(open_request, hana_browser, car
     url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
     assert hana_browser.get(url).status_code == 404
     assert hana_browser.post(url, {"decision": "accept_all"}).status_code == 404
+
+
+# The email address ----------------------------------------------------------------------
+
+
+def test_the_client_sees_no_staff_help_under_the_email(open_request, carol_browser):
+    page = carol_browser.get(f"/demographics/{open_request.pk}/").content.decode()
+
+    assert "Needed to invite the client to the portal." not in page
+    assert "You sign in to the portal with this address." in page
