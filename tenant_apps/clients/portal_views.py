@@ -87,9 +87,13 @@ def demographics(request: HttpRequest, pk: str) -> HttpResponse:
             values = {name: form.cleaned_data[name] for name in form.fields}
             # The record itself changes only after the practice reviews the submission.
             client.refresh_from_db()
-            services.submit_demographics(demographic_request, actor=user, values=values)
-            messages.success(request, "Thank you. Your practice will review your updates.")
-            return redirect("portal:home")
+            try:
+                services.submit_demographics(demographic_request, actor=user, values=values)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Thank you. Your practice will review your updates.")
+                return redirect("portal:home")
         # The form shows its errors with what was typed; the draft keeps it only when it
         # can be stored (a NUL character, reported by the form, cannot).
         with contextlib.suppress(ValidationError):

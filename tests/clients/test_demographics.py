@@ -1,6 +1,7 @@
 """Demographic information requests: the client fills a prefilled form with a draft that
 survives, and the clinician accepts all, some or none of the changes."""
 
+import html
 import json
 from datetime import timedelta
 
@@ -206,3 +207,76 @@ def test_the_client_sees_no_staff_help_under_the_email(open_request, carol_brows
 
     assert "Needed to invite the client to the portal." not in page
     assert "You sign in to the portal with this address." in page
+
+
+EMAIL_REFUSED = (
+    "This email address can't be used for your portal sign-in. Please contact the practice."
+)
+
+
+@pytest.mark.parametrize("taken_by", ["client", "staff"])
+def test_an_email_address_in_use_is_refused_without_saying_by_whom(
+    open_request, carol_browser, carol_record, dave_record, alice, sunrise, taken_by
+):
+    taken = "DAVE@client.test" if taken_by == "client" else alice.email
+
+    response = carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, email=taken, city="Queens")
+    )
+
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert EMAIL_REFUSED in content and 'value="Queens"' in content
+    assert "Dave" not in content and "another client" not in content.lower()
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).status == "pending"
+
+
+def test_an_address_unused_in_the_practice_is_accepted(
+    open_request, carol_browser, carol_record, alice_browser, sunrise
+):
+    carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, email="carol.new@client.test")
+    )
+    url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
+
+    alice_browser.post(url, {"decision": "accept_all"})
+
+    with schema_context(sunrise.schema_name):
+        record = Client.objects.select_related("user").get(pk=carol_record.pk)
+    assert record.email == record.user.email == "carol.new@client.test"
+
+
+def test_an_email_taken_after_submitting_is_explained_and_the_rest_can_be_accepted(
+    open_request, carol_browser, carol_record, alice_browser, sunrise
+):
+    carol_browser.post(
+        f"/demographics/{open_request.pk}/",
+        _form(carol_record, email="shared@client.test", city="Queens"),
+    )
+    with schema_context(sunrise.schema_name):
+        Client.objects.create(
+            legal_first_name="Sam", legal_last_name="Other", email="shared@client.test"
+        )
+    url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
+
+    review = alice_browser.get(url).content.decode()
+    refused = alice_browser.post(url, {"decision": "accept_all"})
+
+    assert "uses this address, so it cannot be accepted" in review
+    assert 'value="email" id="f-email">' in review and 'value="city" id="f-city" checked>' in review
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert 'role="alert">Another client of this practice already uses this email' in page
+    assert 'value="email" id="f-email">' in page and 'value="city" id="f-city" checked>' in page
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).status == "submitted"
+        assert Client.objects.get(pk=carol_record.pk).city == ""
+
+    alice_browser.post(url, {"decision": "accept_selected", "field": ["city"]})
+
+    with schema_context(sunrise.schema_name):
+        record = Client.objects.get(pk=carol_record.pk)
+        reviewed = DemographicRequest.objects.get(pk=open_request.pk)
+    assert (record.city, record.email) == ("Queens", "carol@client.test")
+    assert reviewed.status == "reviewed" and reviewed.accepted_fields == ["city"]
