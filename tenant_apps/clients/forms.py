@@ -1,11 +1,13 @@
+import secrets
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.http import QueryDict
 from django.utils import timezone
 
 from tenant_apps.accounts.models import User
@@ -51,7 +53,13 @@ class _PhoneCleaning(forms.BaseForm):
         return cleaned
 
 
+FORM_EXPIRED_MESSAGE = "This form has expired. Check the details and save again."
+
+
 class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]
+    """A client record in the workspace. Adding one carries a one-time `form_token`, so the
+    same form sent twice adds the client once (see services.add_client)."""
+
     class Meta:
         model = Client
         fields = [
@@ -96,6 +104,25 @@ class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-ar
         else:
             self.fields["staff_notes"].validators.append(MaxLengthValidator(NOTES_MAX_LENGTH))
             self.fields["staff_notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
+        self.token_missing = False
+        if self.instance.pk is None:
+            self.fields["form_token"] = forms.CharField(
+                widget=forms.HiddenInput, max_length=64, required=False
+            )
+            if not self.is_bound:
+                self.initial["form_token"] = secrets.token_urlsafe(24)
+            elif not str(self.data.get("form_token", "")).strip():
+                # Refused below; the page shown again carries a fresh token to save with.
+                self.token_missing = True
+                data = cast(QueryDict, self.data).copy()
+                data["form_token"] = secrets.token_urlsafe(24)
+                self.data = data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.token_missing:
+            self.add_error(None, FORM_EXPIRED_MESSAGE)
+        return cleaned
 
     def clean_country(self) -> str:
         value: str = self.cleaned_data.get("country", "")

@@ -47,6 +47,13 @@ def search_clients(
     return clients
 
 
+def client_added_by_form(user: User, form_token: str) -> Client | None:
+    """The client that the new-client form with this one-time token already added."""
+    if not form_token:
+        return None
+    return clients_for_staff(user).filter(form_token=form_token[:64]).first()
+
+
 def latest_invitation(client: Client) -> PortalInvitation | None:
     return client.invitations.order_by("-created_at", "-id").first()
 

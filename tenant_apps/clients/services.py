@@ -76,6 +76,23 @@ def save_client(client: Client, *, actor: User, changed: list[str] | None = None
     return client
 
 
+def add_client(client: Client, *, actor: User, form_token: str) -> Client:
+    """Create a client from the workspace form. Its one-time token makes the same form sent
+    twice, even at the same moment, return the client the first submit added."""
+    earlier = selectors.client_added_by_form(actor, form_token)
+    if earlier is not None:
+        return earlier
+    client.form_token = form_token[:64]
+    try:
+        return save_client(client, actor=actor)
+    except ValidationError:
+        # A concurrent submit of the same form took the token (or the email address) first.
+        earlier = selectors.client_added_by_form(actor, form_token)
+        if earlier is None:
+            raise
+        return earlier
+
+
 # Invitations ---------------------------------------------------------------------------
 
 

@@ -76,9 +76,18 @@ def client_create(request: HttpRequest) -> HttpResponse:
         show_notes=user.role != Role.BILLER,
         initial={"assigned_clinician": user if user.role == Role.CLINICIAN else None},
     )
+    if request.method == "POST":
+        # The same form sent again (a double click, a retry): the first submit added the
+        # client, and checking the form now would only find its email address taken.
+        earlier = selectors.client_added_by_form(user, request.POST.get("form_token", ""))
+        if earlier is not None:
+            messages.success(request, "Client added.")
+            return redirect("clients:detail", pk=earlier.pk)
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.save_client(form.instance, actor=user)
+            client = services.add_client(
+                form.instance, actor=user, form_token=form.cleaned_data["form_token"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
