@@ -10,6 +10,9 @@ from django_tenants.utils import schema_exists
 from shared_apps.plans.models import Feature, Plan
 from tenants.schemas import connection
 
+# How long a client may stay idle in the portal before being signed out, in minutes.
+MIN_CLIENT_IDLE_TIMEOUT, MAX_CLIENT_IDLE_TIMEOUT = 15, 120
+
 
 def new_schema_name() -> str:
     """An internal, immutable identifier that never reveals the practice's name or slug."""
@@ -49,7 +52,10 @@ class Practice(TenantMixin):
     client_idle_timeout_minutes = models.PositiveSmallIntegerField(
         "sign clients out after (minutes idle)",
         default=30,
-        validators=[MinValueValidator(15), MaxValueValidator(120)],
+        validators=[
+            MinValueValidator(MIN_CLIENT_IDLE_TIMEOUT),
+            MaxValueValidator(MAX_CLIENT_IDLE_TIMEOUT),
+        ],
     )
 
     portal_locked_at = models.DateTimeField(null=True, blank=True)

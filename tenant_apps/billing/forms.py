@@ -1,11 +1,12 @@
 """Billing forms. Amounts are typed in major units ('150.00', '5000' for yen) and become
 integer minor units here, through Decimal, never float."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from tenant_apps.billing import codes
 from tenant_apps.billing.identifiers import validate_npi, validate_taxonomy
@@ -13,6 +14,20 @@ from tenant_apps.billing.models import BillingProfile, Invoice, Location, Paymen
 from tenant_apps.billing.money import decimal_string, parse_amount
 
 CURRENCIES = ["USD", "CAD", "GBP", "EUR", "AUD", "NZD", "INR", "JPY"]
+MAX_UNITS = 100
+EARLIEST_DATE = date(1900, 1, 1)
+# Services may be billed ahead (a package of sessions), but not years ahead.
+SERVICE_DATE_HORIZON = timedelta(days=365)
+
+
+def check_date(value: date, *, latest: date, too_late: str) -> date:
+    """`value` if it lies between EARLIEST_DATE and `latest`. Callers count from
+    timezone.localdate(), the practice's day: the tenant middleware activates its zone."""
+    if value < EARLIEST_DATE:
+        raise ValidationError("Enter a date in 1900 or later.")
+    if value > latest:
+        raise ValidationError(too_late)
+    return value
 
 
 class AmountField(forms.CharField):
@@ -129,7 +144,7 @@ class InvoiceLineForm(forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.none(), required=False)
     description = forms.CharField(max_length=200, required=False)
     date_of_service = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    units = forms.IntegerField(min_value=1, max_value=999, initial=1)
+    units = forms.IntegerField(min_value=1, max_value=MAX_UNITS, initial=1)
     unit_fee = AmountField(label="Fee", required=False, allow_zero=True)
     adjustment = AmountField(required=False, allow_zero=True)
     adjustment_reason = forms.CharField(max_length=120, required=False)
@@ -139,6 +154,13 @@ class InvoiceLineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = Service.objects.filter(is_active=True)  # type: ignore[attr-defined]
         _set_currency(self, currency)
+
+    def clean_date_of_service(self) -> date:
+        return check_date(
+            self.cleaned_data["date_of_service"],
+            latest=timezone.localdate() + SERVICE_DATE_HORIZON,
+            too_late="Enter a date of service no more than a year from today.",
+        )
 
     def clean_modifiers(self) -> str:
         return codes.validate_modifiers(self.cleaned_data.get("modifiers", ""))
@@ -192,6 +214,13 @@ class PaymentForm(forms.Form):
                 label=f"Apply to {invoice.label}", required=False, allow_zero=True
             )
         _set_currency(self, currency)
+
+    def clean_received_on(self) -> date:
+        return check_date(
+            self.cleaned_data["received_on"],
+            latest=timezone.localdate(),
+            too_late="A payment cannot be received after today.",
+        )
 
     def applications(self) -> list[tuple[Invoice, int]]:
         return [

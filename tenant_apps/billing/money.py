@@ -16,13 +16,24 @@ _EXPONENTS = {
 }  # fmt: skip
 _SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "GBP": "£", "EUR": "€", "JPY": "¥", "INR": "₹"}
 
+# The largest amount anyone may type, in major units. Far above a practice's fees and payments,
+# and small enough that 50 invoice lines of 100 units each stay well inside the ledger's BIGINT
+# columns in every currency.
+MAX_AMOUNT = Decimal(1_000_000)
+
 
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
+def max_amount(currency: str) -> int:
+    """MAX_AMOUNT in the currency's minor units."""
+    return int(MAX_AMOUNT.scaleb(exponent(currency)))
+
+
 def parse_amount(raw: str, currency: str) -> int:
-    """'150.00' in USD is 15000; '5000' in JPY is 5000. Raises ValidationError for people."""
+    """'150.00' in USD is 15000; '5000' in JPY is 5000. Raises ValidationError for people,
+    also for an amount beyond MAX_AMOUNT either side of zero."""
     text = raw.strip().replace(",", "").lstrip(_SYMBOLS.get(currency.upper(), "$")).strip()
     try:
         value = Decimal(text)
@@ -30,6 +41,9 @@ def parse_amount(raw: str, currency: str) -> int:
         raise ValidationError("Enter an amount, such as 150.00.") from None
     if not value.is_finite():
         raise ValidationError("Enter an amount, such as 150.00.")
+    if abs(value) > MAX_AMOUNT:
+        limit = format_amount(max_amount(currency), currency)
+        raise ValidationError(f"Enter an amount of at most {limit}.")
     places = exponent(currency)
     minor = value.scaleb(places)
     if minor != minor.to_integral_value():

@@ -1,15 +1,18 @@
+import secrets
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.http import QueryDict
 from django.utils import timezone
 
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import DEMOGRAPHIC_FIELDS, Client
+from tenant_apps.practice.countries import clean_country_code
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "emergency_contact_phone")
 NOTES_MAX_LENGTH = 20_000
@@ -50,7 +53,13 @@ class _PhoneCleaning(forms.BaseForm):
         return cleaned
 
 
+FORM_EXPIRED_MESSAGE = "This form has expired. Check the details and save again."
+
+
 class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]
+    """A client record in the workspace. Adding one carries a one-time `form_token`, so the
+    same form sent twice adds the client once (see services.add_client)."""
+
     class Meta:
         model = Client
         fields = [
@@ -95,12 +104,29 @@ class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-ar
         else:
             self.fields["staff_notes"].validators.append(MaxLengthValidator(NOTES_MAX_LENGTH))
             self.fields["staff_notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
+        self.token_missing = False
+        if self.instance.pk is None:
+            self.fields["form_token"] = forms.CharField(
+                widget=forms.HiddenInput, max_length=64, required=False
+            )
+            if not self.is_bound:
+                self.initial["form_token"] = secrets.token_urlsafe(24)
+            elif not str(self.data.get("form_token", "")).strip():
+                # Refused below; the page shown again carries a fresh token to save with.
+                self.token_missing = True
+                data = cast(QueryDict, self.data).copy()
+                data["form_token"] = secrets.token_urlsafe(24)
+                self.data = data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.token_missing:
+            self.add_error(None, FORM_EXPIRED_MESSAGE)
+        return cleaned
 
     def clean_country(self) -> str:
-        value: str = self.cleaned_data.get("country", "").strip().upper()
-        if value and (len(value) != 2 or not value.isalpha()):
-            raise ValidationError("Use the two-letter country code, such as US or GB.")
-        return value
+        value: str = self.cleaned_data.get("country", "")
+        return clean_country_code(value) if value.strip() else ""
 
 
 class DemographicsForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]
@@ -120,6 +146,8 @@ class DemographicsForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, t
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        # The model's help text speaks to staff.
+        self.fields["email"].help_text = "You sign in to the portal with this address."
 
 
 class ClientSetPasswordForm(forms.Form):

@@ -68,6 +68,11 @@ class Client(models.Model):
         related_name="client_record",
     )
     requested_access_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the workspace form that added this client: the same form sent
+    # again (a double click, a retried request) finds this row instead of adding a twin.
+    form_token = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +87,11 @@ class Client(models.Model):
                 Lower("email"),
                 condition=~models.Q(email="") & models.Q(contact_of__isnull=True),
                 name="clients_client_portal_email_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["form_token"],
+                condition=~models.Q(form_token=""),
+                name="clients_client_form_token_unique",
             ),
         ]
 

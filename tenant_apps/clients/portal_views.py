@@ -1,5 +1,6 @@
 """Portal views for clients: accepting an invitation, asking for access, demographics."""
 
+import contextlib
 import json
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from tenant_apps.accounts.models import User
 from tenant_apps.clients import selectors, services
 from tenant_apps.clients.forms import AccessRequestForm, ClientSetPasswordForm, DemographicsForm
 from tenant_apps.clients.models import DemographicRequest
+from tenant_apps.portal.null_characters import NULL_CHARACTERS_CODE
 from tenant_apps.portal.registry import PortalTask
 
 ACCESS_REQUESTED_MESSAGE = (
@@ -85,12 +87,19 @@ def demographics(request: HttpRequest, pk: str) -> HttpResponse:
             values = {name: form.cleaned_data[name] for name in form.fields}
             # The record itself changes only after the practice reviews the submission.
             client.refresh_from_db()
-            services.submit_demographics(demographic_request, actor=user, values=values)
-            messages.success(request, "Thank you. Your practice will review your updates.")
-            return redirect("portal:home")
-        services.save_demographic_draft(
-            demographic_request, actor=user, values=_demographics_form_data(request)
-        )
+            try:
+                services.submit_demographics(demographic_request, actor=user, values=values)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Thank you. Your practice will review your updates.")
+                return redirect("portal:home")
+        # The form shows its errors with what was typed; the draft keeps it only when it
+        # can be stored (a NUL character, reported by the form, cannot).
+        with contextlib.suppress(ValidationError):
+            services.save_demographic_draft(
+                demographic_request, actor=user, values=_demographics_form_data(request)
+            )
         client.refresh_from_db()
     else:
         initial = demographic_request.draft or None
@@ -121,7 +130,8 @@ def demographics_draft(request: HttpRequest, pk: str) -> HttpResponse:
     try:
         saved = services.save_demographic_draft(demographic_request, actor=user, values=values)
     except ValidationError as error:
-        return JsonResponse({"error": " ".join(error.messages)}, status=409)
+        status = 400 if error.code == NULL_CHARACTERS_CODE else 409
+        return JsonResponse({"error": " ".join(error.messages)}, status=status)
     return JsonResponse(
         {"saved_at": saved.draft_saved_at.isoformat() if saved.draft_saved_at else None}
     )

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tenant_apps.accounts.models import Role, User
+from tenant_apps.accounts.models import Role, User, normalize_email
 from tenant_apps.clients.models import Client, DemographicRequest, PortalInvitation
 
 
@@ -47,6 +47,13 @@ def search_clients(
     return clients
 
 
+def client_added_by_form(user: User, form_token: str) -> Client | None:
+    """The client that the new-client form with this one-time token already added."""
+    if not form_token:
+        return None
+    return clients_for_staff(user).filter(form_token=form_token[:64]).first()
+
+
 def latest_invitation(client: Client) -> PortalInvitation | None:
     return client.invitations.order_by("-created_at", "-id").first()
 
@@ -56,6 +63,20 @@ def client_for_portal_user(user: User) -> Client:
     if client is None:
         raise Http404("No client record for this account")
     return client
+
+
+def email_used_by_another(client: Client, email: str) -> bool:
+    """Whether `email` is another client's portal address or another account's sign-in, so
+    that it cannot become this client's (see services.save_client)."""
+    email = normalize_email(email)
+    if not email:
+        return False
+    clients = Client.objects.filter(email=email, contact_of__isnull=True).exclude(pk=client.pk)
+    if client.contact_of_id is None and clients.exists():
+        return True
+    if client.user_id is None:
+        return False
+    return User.objects.filter(email=email).exclude(pk=client.user_id).exists()
 
 
 def get_demographic_request_for_client(client: Client, pk: int | str) -> DemographicRequest:

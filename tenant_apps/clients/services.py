@@ -13,6 +13,7 @@ from django.utils import timezone
 from tenant_apps.accounts.models import Role, User, normalize_email
 from tenant_apps.accounts.user_cache import forget_user
 from tenant_apps.audit.services import record_event
+from tenant_apps.clients import selectors
 from tenant_apps.clients.models import (
     DEMOGRAPHIC_FIELDS,
     Client,
@@ -21,6 +22,7 @@ from tenant_apps.clients.models import (
     hash_token,
 )
 from tenant_apps.mail.services import queue_email
+from tenant_apps.portal.null_characters import refuse_null_characters
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,11 @@ CLIENT_INVITATION = "client_invitation"
 DEMOGRAPHICS_REQUESTED = "demographics_requested"
 ACCESS_REQUESTED = "access_requested"
 
+# What a client is told when the address they chose is taken: it must not confirm that
+# someone else in the practice uses it.
+EMAIL_REFUSED_FOR_CLIENT_MESSAGE = (
+    "This email address can't be used for your portal sign-in. Please contact the practice."
+)
 EMAIL_IN_USE_MESSAGE = (
     "Another client of this practice already uses this email address for the portal. "
     "Two clients can share an address only when one is the other's contact."
@@ -67,6 +74,23 @@ def save_client(client: Client, *, actor: User, changed: list[str] | None = None
     except IntegrityError as error:
         raise ValidationError({"email": EMAIL_IN_USE_MESSAGE}) from error
     return client
+
+
+def add_client(client: Client, *, actor: User, form_token: str) -> Client:
+    """Create a client from the workspace form. Its one-time token makes the same form sent
+    twice, even at the same moment, return the client the first submit added."""
+    earlier = selectors.client_added_by_form(actor, form_token)
+    if earlier is not None:
+        return earlier
+    client.form_token = form_token[:64]
+    try:
+        return save_client(client, actor=actor)
+    except ValidationError:
+        # A concurrent submit of the same form took the token (or the email address) first.
+        earlier = selectors.client_added_by_form(actor, form_token)
+        if earlier is None:
+            raise
+        return earlier
 
 
 # Invitations ---------------------------------------------------------------------------
@@ -256,10 +280,14 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
 def save_demographic_draft(
     demographic_request: DemographicRequest, *, actor: User, values: dict[str, Any]
 ) -> DemographicRequest:
-    """Keep what the client typed so far; only known fields, only while still open."""
+    """Keep what the client typed so far; only known fields, only while still open.
+
+    A value holding a NUL character, which the draft's JSON column cannot store, raises
+    ValidationError with the code NULL_CHARACTERS_CODE, and nothing is saved."""
     if not demographic_request.is_open_for_client:
         raise ValidationError("This request is already completed.")
     draft = {k: str(v)[:300] for k, v in values.items() if k in DEMOGRAPHIC_FIELDS}
+    refuse_null_characters(draft)
     demographic_request.draft = draft
     demographic_request.draft_saved_at = timezone.now()
     demographic_request.save(update_fields=["draft", "draft_saved_at"])
@@ -269,10 +297,21 @@ def save_demographic_draft(
 def submit_demographics(
     demographic_request: DemographicRequest, *, actor: User, values: dict[str, Any]
 ) -> DemographicRequest:
+    """Keep the client's answers for the practice's review. A new email address that is
+    already another client's or account's is refused now, with a message that does not say
+    so, rather than when the practice accepts it."""
     with transaction.atomic():
-        locked = DemographicRequest.objects.select_for_update().get(pk=demographic_request.pk)
+        locked = (
+            DemographicRequest.objects.select_for_update()
+            .select_related("client")
+            .get(pk=demographic_request.pk)
+        )
         if not locked.is_open_for_client:
             raise ValidationError("This request is already completed.")
+        client = locked.client
+        email = normalize_email(str(values.get("email") or ""))
+        if email != client.email and selectors.email_used_by_another(client, email):
+            raise ValidationError({"email": EMAIL_REFUSED_FOR_CLIENT_MESSAGE})
         locked.submitted_values = _jsonable(
             {k: v for k, v in values.items() if k in DEMOGRAPHIC_FIELDS}
         )
@@ -280,7 +319,7 @@ def submit_demographics(
         locked.status = DemographicRequest.Status.SUBMITTED
         locked.draft = {}
         locked.save(update_fields=["submitted_values", "submitted_at", "status", "draft"])
-        record_event(actor, "client.demographics_submitted", target=locked.client)
+        record_event(actor, "client.demographics_submitted", target=client)
     return locked
 
 

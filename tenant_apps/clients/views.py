@@ -1,5 +1,7 @@
 """Workspace views for client records, invitations and demographic reviews."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -74,9 +76,18 @@ def client_create(request: HttpRequest) -> HttpResponse:
         show_notes=user.role != Role.BILLER,
         initial={"assigned_clinician": user if user.role == Role.CLINICIAN else None},
     )
+    if request.method == "POST":
+        # The same form sent again (a double click, a retry): the first submit added the
+        # client, and checking the form now would only find its email address taken.
+        earlier = selectors.client_added_by_form(user, request.POST.get("form_token", ""))
+        if earlier is not None:
+            messages.success(request, "Client added.")
+            return redirect("clients:detail", pk=earlier.pk)
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.save_client(form.instance, actor=user)
+            client = services.add_client(
+                form.instance, actor=user, form_token=form.cleaned_data["form_token"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -207,20 +218,49 @@ def demographics_review(request: HttpRequest, pk: str, request_pk: str) -> HttpR
         try:
             services.review_demographics(demographic_request, actor=user, accepted=accepted)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Review saved: {len(accepted)} change(s) accepted.")
+            # Nothing was written; the request stays open for another decision.
+            demographic_request.refresh_from_db()
+            return _review_page(
+                request, demographic_request, error=error, ticked=accepted, status=400
+            )
+        messages.success(request, f"Review saved: {len(accepted)} change(s) accepted.")
         return redirect("clients:detail", pk=client.pk)
 
     record_event(user, "client.demographics_viewed", target=client, request=request)
+    return _review_page(request, demographic_request)
+
+
+def _review_page(
+    request: HttpRequest,
+    demographic_request: DemographicRequest,
+    *,
+    error: ValidationError | None = None,
+    ticked: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    client = demographic_request.client
+    changes: list[dict[str, Any]] = (
+        services.demographic_changes(demographic_request)
+        if demographic_request.status == DemographicRequest.Status.SUBMITTED
+        else []
+    )
+    # An address taken since the client submitted cannot be accepted: say so, unticked.
+    for change in changes:
+        change["taken"] = change["field"] == "email" and selectors.email_used_by_another(
+            client, change["proposed"]
+        )
+    if ticked is None:
+        ticked = [c["field"] for c in changes]
+    ticked = [c["field"] for c in changes if c["field"] in ticked and not c["taken"]]
     return render(
         request,
         "clients/demographics_review.html",
         {
             "client": client,
             "demographic_request": demographic_request,
-            "changes": services.demographic_changes(demographic_request)
-            if demographic_request.status == DemographicRequest.Status.SUBMITTED
-            else [],
+            "changes": changes,
+            "ticked": ticked,
+            "errors": error.messages if error is not None else [],
         },
+        status=status,
     )

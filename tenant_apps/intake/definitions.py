@@ -34,6 +34,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from tenant_apps.portal.null_characters import NULL_CHARACTERS_MESSAGE, has_null_character
+
 SHORT_TEXT = "short_text"
 PARAGRAPH = "paragraph"
 SINGLE_CHOICE = "single_choice"
@@ -121,6 +123,8 @@ def clean_definition(raw: Any) -> dict[str, Any]:
     """
     if not isinstance(raw, dict):
         raise ValidationError("The form could not be read. Reload the page and try again.")
+    if has_null_character(raw):
+        raise ValidationError(NULL_CHARACTERS_MESSAGE)
     errors: list[str] = []
     title = _text(raw.get("title"), limit=MAX_TITLE)
     if not title:
@@ -325,6 +329,8 @@ def clean_answer(question: dict[str, Any], raw: Any, *, phone_region: str = "US"
     file question, the dict the upload view stored. Empty answers return None.
     """
     kind = question["type"]
+    if kind != FILE and has_null_character(raw):
+        raise ValidationError(NULL_CHARACTERS_MESSAGE)
     if kind == MULTIPLE_CHOICE:
         picked = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
         picked = [str(p) for p in picked if str(p)]
@@ -432,7 +438,8 @@ def clean_answers(
 
 def draft_values(definition: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     """What a draft keeps: every known answer as typed, bounded, valid or not, so that
-    nothing the client typed is lost before they fix it."""
+    nothing the client typed is lost before they fix it. NUL characters are left out: the
+    answers' JSON column cannot hold them (clean_answer reports them)."""
     draft: dict[str, Any] = {}
     for question in answerable(definition):
         key, value = question["key"], raw.get(question["key"])
@@ -441,10 +448,11 @@ def draft_values(definition: dict[str, Any], raw: dict[str, Any]) -> dict[str, A
                 draft[key] = value
         elif question["type"] == MULTIPLE_CHOICE:
             picked = value if isinstance(value, list) else [value] if value else []
-            draft[key] = [str(p)[:MAX_OPTION] for p in picked[:MAX_OPTIONS] if p]
+            texts = (str(p).replace("\x00", "") for p in picked[:MAX_OPTIONS])
+            draft[key] = [text[:MAX_OPTION] for text in texts if text]
         elif value is not None:
             text = str(value[-1] if isinstance(value, list) and value else value)
-            draft[key] = text[:MAX_PARAGRAPH]
+            draft[key] = text.replace("\x00", "")[:MAX_PARAGRAPH]
     return {k: v for k, v in draft.items() if not _empty(v)}
 
 

@@ -178,6 +178,8 @@ def form_draft(request: HttpRequest, pk: str) -> HttpResponse:
         )
     except services.FormClosed as error:
         return JsonResponse({"error": " ".join(error.messages)}, status=409)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
     return JsonResponse(
         {
             "saved_at": saved.draft_saved_at.isoformat() if saved.draft_saved_at else None,

@@ -31,6 +31,7 @@ from tenant_apps.intake.models import (
 )
 from tenant_apps.intake.signatures import SignatureInput, image_sha256
 from tenant_apps.mail.services import queue_email
+from tenant_apps.portal.null_characters import refuse_null_characters
 from tenants.schemas import connection, current_practice
 
 logger = logging.getLogger(__name__)
@@ -259,7 +260,9 @@ def save_draft(
     submission: Submission, *, actor: User, raw: dict[str, Any]
 ) -> tuple[Submission, dict[str, str]]:
     """Keep what the client typed so far, valid or not, and say which answers need fixing
-    (required questions are only insisted on at submit)."""
+    (required questions are only insisted on at submit). An answer holding a NUL character
+    raises ValidationError and nothing is saved: the answers' JSON column cannot store it."""
+    refuse_null_characters(raw)
     with transaction.atomic():
         locked = _lock_open(submission)
         definition = locked.version.definition
@@ -356,7 +359,8 @@ def signing_context(request: HttpRequest, signature: SignatureInput) -> Signing:
     return Signing(
         input=signature,
         ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+        # A NUL cannot be stored in a text column; it has no meaning in a browser's name.
+        user_agent=request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:500],
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
 
+from tenant_apps.portal.null_characters import NULL_CHARACTERS_MESSAGE, has_null_character
+
 PNG_PREFIX = "data:image/png;base64,"
 # A signature pad of 600x200 CSS pixels at 3x density compresses well below this.
 MAX_IMAGE_CHARS = 400_000
@@ -77,7 +79,9 @@ def clean_signature(
     errors: dict[str, str] = {}
     full_name = " ".join(full_name.split())[:150]
     relationship_detail = " ".join(relationship_detail.split())[:100]
-    if len(full_name) < 2:
+    if has_null_character(full_name):
+        errors["full_name"] = str(NULL_CHARACTERS_MESSAGE)
+    elif len(full_name) < 2:
         errors["full_name"] = "Type your full name."
     if method not in ("drawn", "typed"):
         errors["method"] = "Draw your signature or adopt the typed one."
@@ -92,6 +96,8 @@ def clean_signature(
         errors["relationship"] = "Say who is signing."
     elif relationship == "other" and not relationship_detail:
         errors["relationship_detail"] = "Describe your relationship to the client."
+    elif relationship == "other" and has_null_character(relationship_detail):
+        errors["relationship_detail"] = str(NULL_CHARACTERS_MESSAGE)
     if not agreed:
         errors["agreed"] = "Tick the box to agree to sign electronically."
     if errors:

@@ -1,18 +1,25 @@
 import zoneinfo
 from functools import cache
+from typing import Any
 
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
 from tenant_apps.accounts.models import Role
-from tenants.models import Practice
+from tenant_apps.practice.countries import clean_country_code
+from tenants.models import MAX_CLIENT_IDLE_TIMEOUT, MIN_CLIENT_IDLE_TIMEOUT, Practice
 from tenants.slugs import MAX_LENGTH, validate_slug
 
 
 @cache
 def time_zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+@cache
+def _time_zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in time_zone_names()}
 
 
 class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -54,21 +61,29 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
             "name": "Shown at the top of your Client Portal.",
             "phone": "Include the area code; we format it for you.",
             "cancellation_notice_hours": "How long before an appointment clients must cancel.",
-            "client_idle_timeout_minutes": "Between 15 and 120; clients get a warning first.",
+            "client_idle_timeout_minutes": (
+                f"Between {MIN_CLIENT_IDLE_TIMEOUT} and {MAX_CLIENT_IDLE_TIMEOUT}; "
+                "clients get a warning first."
+            ),
         }
         widgets = {"cancellation_policy": forms.Textarea(attrs={"rows": 4})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model's validators check the range; the browser's number input should offer it.
+        idle = self.fields["client_idle_timeout_minutes"]
+        idle.widget.attrs.update({"min": MIN_CLIENT_IDLE_TIMEOUT, "max": MAX_CLIENT_IDLE_TIMEOUT})
+
     def clean_time_zone(self) -> str:
-        value = self.cleaned_data["time_zone"].strip()
-        if value not in time_zone_names():
+        """The canonical IANA name, whatever the case it was typed in."""
+        typed = self.cleaned_data["time_zone"].strip()
+        name = _time_zones_by_folded_name().get(typed.casefold())
+        if name is None:
             raise ValidationError("Choose a time zone from the list, such as America/New_York.")
-        return value
+        return name
 
     def clean_country(self) -> str:
-        value = self.cleaned_data["country"].strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise ValidationError("Use the two-letter country code, such as US or GB.")
-        return value
+        return clean_country_code(self.cleaned_data["country"])
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

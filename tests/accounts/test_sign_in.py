@@ -1,5 +1,7 @@
 """Signing in: staff at /practice/, clients at the portal root, each only in its practice."""
 
+import html
+
 import pytest
 from django.core import mail
 
@@ -139,11 +141,11 @@ def test_a_client_resets_the_password_from_the_email_link(
     assert response.status_code == 302
     assert b"Hello, Carol" in browser.get("/").content
 
-    # The link works once.
-    assert (
-        b"expired or was already used"
-        in host_client("sunrise.localhost").get(path, follow=True).content
-    )
+    # The link works once, and then says what it was and where to go instead.
+    used = html.unescape(host_client("sunrise.localhost").get(path, follow=True).content.decode())
+    assert "<title>This password reset link can't be used — Sunrise Therapy</title>" in used
+    assert "it was already used to choose a password" in used
+    assert 'href="/sign-in/"' in used and 'href="/password-reset/"' in used
 
 
 def test_a_staff_reset_link_does_not_work_for_a_client(carol, alice):
@@ -159,4 +161,4 @@ def test_a_staff_reset_link_does_not_work_for_a_client(carol, alice):
         token = default_token_generator.make_token(carol)
     uid = urlsafe_base64_encode(force_bytes(carol.pk))
     response = host_client("sunrise.localhost").get(f"/practice/reset/{uid}/{token}/", follow=True)
-    assert b"expired or was already used" in response.content
+    assert b"it was already used to choose a password" in response.content

@@ -17,6 +17,7 @@ from tenant_apps.billing.money import apply_rate, decimal_string, format_amount,
         ("5000", "JPY", 5000),
         ("¥5,000", "JPY", 5000),
         ("1.234", "KWD", 1234),
+        ("1,000,000.00", "USD", 100_000_000),
     ],
 )
 def test_it_parses_what_people_type_into_minor_units(raw, currency, minor):
@@ -32,6 +33,11 @@ def test_it_parses_what_people_type_into_minor_units(raw, currency, minor):
         ("5000.5", "JPY", "JPY amounts have no decimal places."),
         ("abc", "USD", "Enter an amount, such as 150.00."),
         ("NaN", "USD", "Enter an amount, such as 150.00."),
+        ("99999999999999999999.99", "USD", "Enter an amount of at most $1,000,000.00."),
+        ("1000000.01", "USD", "Enter an amount of at most $1,000,000.00."),
+        ("-1e30", "USD", "Enter an amount of at most $1,000,000.00."),
+        ("1000001", "JPY", "Enter an amount of at most ¥1,000,000."),
+        ("1e999999", "KWD", "Enter an amount of at most 1,000,000.000 KWD."),
     ],
 )
 def test_it_rejects_amounts_the_currency_cannot_hold(raw, currency, message):

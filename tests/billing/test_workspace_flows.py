@@ -2,11 +2,14 @@
 was typed, and masked tax ids."""
 
 import re
+from datetime import UTC, datetime
 
+import pytest
+import time_machine
 from django_tenants.utils import schema_context
 
 from tenant_apps.billing import selectors
-from tenant_apps.billing.models import BillingProfile, Invoice, Service
+from tenant_apps.billing.models import BillingProfile, Invoice, Payment, Service
 from tenants.models import Practice
 
 HOST = "sunrise.localhost"
@@ -156,3 +159,128 @@ def test_a_write_off_and_a_void_through_the_invoice_page(sunrise, alice_browser,
         invoice.refresh_from_db()
         assert invoice.status == "void"
         assert selectors.client_balance(carol_record) == 0
+
+
+# A Friday afternoon in New York, the practice's zone.
+TODAY = datetime(2026, 11, 20, 20, tzinfo=UTC)
+
+
+def _one_line(**line):
+    return {
+        "lines-TOTAL_FORMS": 1,
+        "lines-INITIAL_FORMS": 0,
+        "lines-MIN_NUM_FORMS": 1,
+        "lines-MAX_NUM_FORMS": 50,
+        "lines-0-description": "Assessment",
+        "lines-0-date_of_service": "2026-11-03",
+        "lines-0-units": 1,
+        "lines-0-unit_fee": "150.00",
+        **{f"lines-0-{name}": value for name, value in line.items()},
+    }
+
+
+def test_an_absurd_fee_or_unit_count_is_explained_and_no_invoice_is_made(
+    sunrise, biller_browser, carol_record
+):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+
+    response = biller_browser.post(
+        url, _one_line(unit_fee="99999999999999999999.99", units=999), HTTP_HOST=HOST
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter an amount of at most $1,000,000.00." in text
+    assert "Ensure this value is less than or equal to 100." in text
+    assert 'value="99999999999999999999.99"' in text
+    with schema_context(sunrise.schema_name):
+        assert not Invoice.objects.exists()
+
+
+def test_the_largest_allowed_invoice_fits_the_ledger(sunrise, biller_browser, carol_record):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+    lines = _one_line(unit_fee="1,000,000.00", units=100)
+
+    response = biller_browser.post(url, {**lines, "action": "issue"}, HTTP_HOST=HOST)
+
+    assert response.status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Invoice.objects.get().total == 100 * 100_000_000
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("9999-12-31", "Enter a date of service no more than a year from today."),
+        ("2027-11-21", "Enter a date of service no more than a year from today."),
+        ("1899-12-31", "Enter a date in 1900 or later."),
+    ],
+)
+def test_a_service_date_out_of_range_is_explained(
+    sunrise, biller_browser, carol_record, day, message
+):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+
+    with time_machine.travel(TODAY, tick=False):
+        response = biller_browser.post(url, _one_line(date_of_service=day), HTTP_HOST=HOST)
+
+    assert response.status_code == 200 and message in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Invoice.objects.exists()
+
+
+def test_a_service_a_year_ahead_is_accepted(sunrise, biller_browser, carol_record):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+
+    with time_machine.travel(TODAY, tick=False):
+        response = biller_browser.post(url, _one_line(date_of_service="2027-11-20"), HTTP_HOST=HOST)
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount": "99999999999999999999.99"}, "Enter an amount of at most $1,000,000.00."),
+        ({"received_on": "9999-12-31"}, "A payment cannot be received after today."),
+        ({"received_on": "2026-11-21"}, "A payment cannot be received after today."),
+        ({"received_on": "0001-01-01"}, "Enter a date in 1900 or later."),
+    ],
+)
+def test_a_payment_out_of_range_is_explained_and_not_recorded(
+    sunrise, biller_browser, carol_record, fields, message
+):
+    posted = {"method": "check", "amount": "100.00", "received_on": "2026-11-20", **fields}
+
+    with time_machine.travel(TODAY, tick=False):
+        response = biller_browser.post(
+            f"/practice/billing/clients/{carol_record.pk}/payments/new/", posted, HTTP_HOST=HOST
+        )
+
+    assert response.status_code == 200 and message in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Payment.objects.exists()
+
+
+def test_an_absurd_service_fee_or_write_off_is_explained(sunrise, alice_browser, carol_record):
+    from tests.billing.conftest import issue
+
+    service = alice_browser.post(
+        "/practice/billing/services/new/",
+        {"name": "Intake", "cpt_code": "90791", "default_duration_minutes": 60, "fee": "1e20"},
+        HTTP_HOST=HOST,
+    )
+    with schema_context(sunrise.schema_name):
+        invoice = issue(carol_record, fee=15000)
+    write_off = alice_browser.post(
+        f"/practice/billing/invoices/{invoice.pk}/write-off/",
+        {"amount": "99999999999999999999.99", "reason": "Hardship"},
+        HTTP_HOST=HOST,
+        follow=True,
+    )
+
+    assert "Enter an amount of at most $1,000,000.00." in service.content.decode()
+    assert "Enter an amount of at most $1,000,000.00." in write_off.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Service.objects.exists()
+        assert selectors.client_balance(carol_record) == 15000

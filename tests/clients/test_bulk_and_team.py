@@ -1,8 +1,12 @@
+import html
+import re
+
 from django.core import mail
 from django_tenants.utils import schema_context
 
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.clients.models import Client, PortalInvitation
+from tests.conftest import host_client
 from tests.factories import ClientFactory
 
 
@@ -57,6 +61,29 @@ def test_the_owner_invites_a_team_member(
         gus = User.objects.get(email="gus@sunrise.test")
     assert gus.role == Role.BILLER and not gus.has_usable_password()
     assert "/practice/welcome/" in mail.outbox[0].body
+
+
+def test_a_used_team_invitation_says_so_and_leads_to_sign_in_and_a_password_reset(
+    alice_browser, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_browser.post(
+            "/practice/settings/team/",
+            {"full_name": "Gus Grant", "email": "gus@sunrise.test", "role": Role.BILLER},
+        )
+    link = re.search(r"http://sunrise\.localhost:8000(/practice/welcome/\S+/)", mail.outbox[0].body)
+    gus = host_client("sunrise.localhost")
+    form_url = gus.get(link.group(1), follow=True).redirect_chain[-1][0]
+    password = "lantern-harbour-quiet-2026"
+    accepted = gus.post(form_url, {"new_password1": password, "new_password2": password})
+    assert accepted.status_code == 302
+
+    again = host_client("sunrise.localhost").get(link.group(1), follow=True)
+
+    page = html.unescape(again.content.decode())
+    assert "<title>This invitation link can't be used — Sunrise Therapy</title>" in page
+    assert "The invitation was already accepted" in page and "Password reset" not in page
+    assert 'href="/practice/sign-in/"' in page and 'href="/practice/password-reset/"' in page
 
 
 def test_an_existing_address_is_refused_with_a_reason(alice_browser, bob):

@@ -1,5 +1,7 @@
 """Client records in the workspace: roles, search, isolation and query counts."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,10 +20,18 @@ NEW_CLIENT = {
     "status": "active",
     "country": "us",
 }
+NEW_URL = "/practice/clients/new/"
+
+
+def add_client(browser, data):
+    """Post the new-client form as a browser does: with the one-time token of a fresh page."""
+    page = browser.get(NEW_URL).content.decode()
+    (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
+    return browser.post(NEW_URL, {**data, "form_token": token})
 
 
 def test_the_owner_adds_a_client_and_the_phone_is_formatted(alice_browser, sunrise):
-    response = alice_browser.post("/practice/clients/new/", NEW_CLIENT)
+    response = add_client(alice_browser, NEW_CLIENT)
     assert response.status_code == 302
     with schema_context(sunrise.schema_name):
         hazel = Client.objects.get(legal_last_name="Brook")
@@ -33,17 +43,81 @@ def test_the_owner_adds_a_client_and_the_phone_is_formatted(alice_browser, sunri
 
 
 def test_a_bad_phone_keeps_everything_typed(alice_browser):
-    response = alice_browser.post("/practice/clients/new/", {**NEW_CLIENT, "mobile_phone": "12"})
+    response = add_client(alice_browser, {**NEW_CLIENT, "mobile_phone": "12"})
     content = response.content.decode()
     assert response.status_code == 200
     assert "Enter a valid phone number" in content
     assert 'value="Hazel"' in content and 'value="Brook"' in content
 
 
+def test_an_unknown_country_code_is_explained_and_keeps_everything_typed(alice_browser, sunrise):
+    response = add_client(alice_browser, {**NEW_CLIENT, "country": "zz"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "ZZ is not a country code." in content and 'value="Hazel"' in content
+    with schema_context(sunrise.schema_name):
+        assert not Client.objects.filter(legal_last_name="Brook").exists()
+
+
+def test_the_same_form_sent_twice_adds_one_client(alice_browser, sunrise):
+    page = alice_browser.get(NEW_URL).content.decode()
+    (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
+    posted = {**NEW_CLIENT, "email": "", "form_token": token}
+
+    first = alice_browser.post(NEW_URL, posted)
+    second = alice_browser.post(NEW_URL, posted, follow=True)
+
+    with schema_context(sunrise.schema_name):
+        (hazel,) = Client.objects.filter(legal_last_name="Brook")
+        created = AuditEvent.objects.filter(action="client.created", object_id=str(hazel.pk))
+        assert created.count() == 1
+    assert first["Location"] == f"/practice/clients/{hazel.pk}/"
+    assert second.redirect_chain == [(f"/practice/clients/{hazel.pk}/", 302)]
+    assert "Client added." in second.content.decode()
+
+
+def test_the_same_form_sent_twice_with_an_email_leads_to_the_client_added(alice_browser, sunrise):
+    page = alice_browser.get(NEW_URL).content.decode()
+    (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
+    posted = {**NEW_CLIENT, "form_token": token}
+
+    alice_browser.post(NEW_URL, posted)
+    second = alice_browser.post(NEW_URL, posted)
+
+    with schema_context(sunrise.schema_name):
+        (hazel,) = Client.objects.filter(email="hazel@client.test")
+    assert second.status_code == 302 and second["Location"] == f"/practice/clients/{hazel.pk}/"
+
+
+def test_two_forms_with_the_same_details_add_two_clients(alice_browser, sunrise):
+    add_client(alice_browser, {**NEW_CLIENT, "email": ""})
+    add_client(alice_browser, {**NEW_CLIENT, "email": ""})
+
+    with schema_context(sunrise.schema_name):
+        assert Client.objects.filter(legal_last_name="Brook").count() == 2
+
+
+def test_a_post_without_the_form_token_is_refused_and_the_page_offers_a_new_one(
+    alice_browser, sunrise
+):
+    refused = alice_browser.post(NEW_URL, NEW_CLIENT)
+
+    page = refused.content.decode()
+    assert refused.status_code == 200
+    assert "This form has expired. Check the details and save again." in page
+    assert 'value="Hazel"' in page
+    (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
+    with schema_context(sunrise.schema_name):
+        assert not Client.objects.filter(legal_last_name="Brook").exists()
+
+    saved = alice_browser.post(NEW_URL, {**NEW_CLIENT, "form_token": token})
+
+    assert saved.status_code == 302
+
+
 def test_two_clients_cannot_share_a_portal_email(alice_browser, carol_record):
-    response = alice_browser.post(
-        "/practice/clients/new/", {**NEW_CLIENT, "email": "CAROL@client.test"}
-    )
+    response = add_client(alice_browser, {**NEW_CLIENT, "email": "CAROL@client.test"})
     assert b"already uses this email address" in response.content
 
 
@@ -183,12 +257,10 @@ def test_the_list_and_client_page_queries_stay_constant_from_1_to_500_clients(
 
 @pytest.mark.parametrize("born", ["2999-01-01", "1850-05-05"])
 def test_an_impossible_date_of_birth_is_refused(alice_browser, born):
-    response = alice_browser.post("/practice/clients/new/", {**NEW_CLIENT, "date_of_birth": born})
+    response = add_client(alice_browser, {**NEW_CLIENT, "date_of_birth": born})
     assert b"between 1900 and today" in response.content
 
 
 def test_very_long_staff_notes_are_refused(alice_browser):
-    response = alice_browser.post(
-        "/practice/clients/new/", {**NEW_CLIENT, "staff_notes": "x" * 20_001}
-    )
+    response = add_client(alice_browser, {**NEW_CLIENT, "staff_notes": "x" * 20_001})
     assert b"at most 20000 characters" in response.content

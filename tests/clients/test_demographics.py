@@ -1,6 +1,7 @@
 """Demographic information requests: the client fills a prefilled form with a draft that
 survives, and the clinician accepts all, some or none of the changes."""
 
+import html
 import json
 from datetime import timedelta
 
@@ -74,6 +75,40 @@ def test_an_invalid_submission_keeps_what_was_typed(open_request, carol_browser,
     )
     content = response.content.decode()
     assert "Enter a valid phone number" in content and 'value="Queens"' in content
+
+
+def test_a_null_character_is_explained_in_the_form_and_nothing_is_stored(
+    open_request, carol_browser, carol_record, sunrise
+):
+    response = carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, city="a\x00b", pronouns="they")
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in content and 'value="they"' in content
+    with schema_context(sunrise.schema_name):
+        stored = DemographicRequest.objects.get(pk=open_request.pk)
+    assert stored.status == DemographicRequest.Status.PENDING and stored.draft == {}
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "form"])
+def test_the_autosave_refuses_a_null_character_and_keeps_the_last_draft(
+    open_request, carol_browser, sunrise, as_json
+):
+    url = f"/demographics/{open_request.pk}/draft/"
+    carol_browser.post(url, {"city": "Brooklyn"})
+
+    values = {"city": "a\x00b", "pronouns": "she/her"}
+    if as_json:
+        response = carol_browser.post(url, json.dumps(values), content_type="application/json")
+    else:
+        response = carol_browser.post(url, values)
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Null characters are not allowed."}
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).draft == {"city": "Brooklyn"}
 
 
 def test_submitting_waits_for_review_and_the_client_sees_it_completed(
@@ -162,3 +197,86 @@ def test_staff_of_another_practice_cannot_review(open_request, hana_browser, car
     url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
     assert hana_browser.get(url).status_code == 404
     assert hana_browser.post(url, {"decision": "accept_all"}).status_code == 404
+
+
+# The email address ----------------------------------------------------------------------
+
+
+def test_the_client_sees_no_staff_help_under_the_email(open_request, carol_browser):
+    page = carol_browser.get(f"/demographics/{open_request.pk}/").content.decode()
+
+    assert "Needed to invite the client to the portal." not in page
+    assert "You sign in to the portal with this address." in page
+
+
+EMAIL_REFUSED = (
+    "This email address can't be used for your portal sign-in. Please contact the practice."
+)
+
+
+@pytest.mark.parametrize("taken_by", ["client", "staff"])
+def test_an_email_address_in_use_is_refused_without_saying_by_whom(
+    open_request, carol_browser, carol_record, dave_record, alice, sunrise, taken_by
+):
+    taken = "DAVE@client.test" if taken_by == "client" else alice.email
+
+    response = carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, email=taken, city="Queens")
+    )
+
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert EMAIL_REFUSED in content and 'value="Queens"' in content
+    assert "Dave" not in content and "another client" not in content.lower()
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).status == "pending"
+
+
+def test_an_address_unused_in_the_practice_is_accepted(
+    open_request, carol_browser, carol_record, alice_browser, sunrise
+):
+    carol_browser.post(
+        f"/demographics/{open_request.pk}/", _form(carol_record, email="carol.new@client.test")
+    )
+    url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
+
+    alice_browser.post(url, {"decision": "accept_all"})
+
+    with schema_context(sunrise.schema_name):
+        record = Client.objects.select_related("user").get(pk=carol_record.pk)
+    assert record.email == record.user.email == "carol.new@client.test"
+
+
+def test_an_email_taken_after_submitting_is_explained_and_the_rest_can_be_accepted(
+    open_request, carol_browser, carol_record, alice_browser, sunrise
+):
+    carol_browser.post(
+        f"/demographics/{open_request.pk}/",
+        _form(carol_record, email="shared@client.test", city="Queens"),
+    )
+    with schema_context(sunrise.schema_name):
+        Client.objects.create(
+            legal_first_name="Sam", legal_last_name="Other", email="shared@client.test"
+        )
+    url = f"/practice/clients/{carol_record.pk}/demographics/{open_request.pk}/"
+
+    review = alice_browser.get(url).content.decode()
+    refused = alice_browser.post(url, {"decision": "accept_all"})
+
+    assert "uses this address, so it cannot be accepted" in review
+    assert 'value="email" id="f-email">' in review and 'value="city" id="f-city" checked>' in review
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert 'role="alert">Another client of this practice already uses this email' in page
+    assert 'value="email" id="f-email">' in page and 'value="city" id="f-city" checked>' in page
+    with schema_context(sunrise.schema_name):
+        assert DemographicRequest.objects.get(pk=open_request.pk).status == "submitted"
+        assert Client.objects.get(pk=carol_record.pk).city == ""
+
+    alice_browser.post(url, {"decision": "accept_selected", "field": ["city"]})
+
+    with schema_context(sunrise.schema_name):
+        record = Client.objects.get(pk=carol_record.pk)
+        reviewed = DemographicRequest.objects.get(pk=open_request.pk)
+    assert (record.city, record.email) == ("Queens", "carol@client.test")
+    assert reviewed.status == "reviewed" and reviewed.accepted_fields == ["city"]

@@ -87,6 +87,19 @@ def test_the_link_works_once(erin_record, send_invite):
     assert b"can't be used" in replay.content
 
 
+def test_a_used_link_says_so_and_leads_to_sign_in_and_a_password_reset(erin_record, send_invite):
+    _, path = send_invite(erin_record)
+    _accept(path)
+
+    page = host_client("sunrise.localhost").get(path)
+
+    content = page.content.decode()
+    assert page.status_code == 410
+    assert "<title>This invitation link can't be used — Sunrise Therapy</title>" in content
+    assert "was already accepted" in content and "Password reset" not in content
+    assert 'href="/sign-in/"' in content and 'href="/password-reset/"' in content
+
+
 def test_the_link_expires_after_seven_days(erin_record, send_invite):
     _, path = send_invite(erin_record)
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):

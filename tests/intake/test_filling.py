@@ -115,6 +115,37 @@ def test_submitting_with_mistakes_shows_each_message_and_keeps_everything(
     assert saved.status == "in_progress" and saved.answers["preferred_name"] == "Caz"
 
 
+def test_a_null_character_in_an_answer_is_explained_and_the_rest_is_kept(
+    intake, carol_browser, sunrise
+):
+    response = carol_browser.post(
+        f"/forms/{intake.pk}/", required_intake_answers(q_reason="a\x00b", q_preferred_name="Caz")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-error-for="reason">Null characters are not allowed.' in page
+    saved = stored(sunrise, intake)
+    assert saved.status == "in_progress"
+    assert saved.answers["reason"] == "ab" and saved.answers["preferred_name"] == "Caz"
+
+
+@pytest.mark.parametrize(
+    "answers", [{"q_reason": "a\x00b"}, {"q_concerns": ["Sleep", "a\x00b"]}], ids=["text", "choice"]
+)
+def test_the_autosave_refuses_a_null_character_and_saves_nothing(
+    intake, carol_browser, sunrise, answers
+):
+    url = f"/forms/{intake.pk}/draft/"
+    carol_browser.post(url, {"q_preferred_name": "Caz"})
+
+    response = carol_browser.post(url, {**answers, "q_preferred_name": "Carol"})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Null characters are not allowed."}
+    assert stored(sunrise, intake).answers == {"preferred_name": "Caz"}
+
+
 def test_a_conditional_answer_counts_only_when_its_question_shows(intake, carol_browser, sunrise):
     response = carol_browser.post(
         f"/forms/{intake.pk}/",

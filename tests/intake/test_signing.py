@@ -44,6 +44,20 @@ def test_signing_records_who_when_where_and_what(signed_consent, sunrise, carol,
     )
 
 
+def test_a_null_character_in_the_browser_name_is_dropped_from_the_record(
+    consent_sent, carol_browser, sunrise
+):
+    response = carol_browser.post(
+        f"/forms/{consent_sent.pk}/",
+        {**CONSENT_ANSWERS, **signature_fields()},
+        HTTP_USER_AGENT="Test\x00Browser/1.0",
+    )
+
+    assert response.status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Signature.objects.get(submission=consent_sent).user_agent == "TestBrowser/1.0"
+
+
 def test_the_hash_is_recomputed_from_the_stored_rows_alone(signed_consent, sunrise):
     submission = reload(sunrise, signed_consent)
     with schema_context(sunrise.schema_name):
@@ -167,6 +181,11 @@ def test_a_file_cannot_be_attached_after_signing(
         ({"sig_relationship": "neighbour"}, "Say who is signing."),
         ({"sig_relationship": "other"}, "Describe your relationship to the client."),
         ({"sig_method": "stamp"}, "Draw your signature or adopt the typed one."),
+        ({"sig_full_name": "Carol\x00 Client"}, "Null characters are not allowed."),
+        (
+            {"sig_relationship": "other", "sig_relationship_detail": "Aunt\x00"},
+            "Null characters are not allowed.",
+        ),
     ],
 )
 def test_an_incomplete_signature_is_explained_and_nothing_is_signed(

@@ -101,6 +101,17 @@ def test_a_bad_definition_is_explained_and_nothing_typed_is_lost(alice_browser, 
         assert not FormTemplate.objects.filter(name="Couples intake").exists()
 
 
+def test_a_null_character_in_a_definition_is_explained(alice_browser, sunrise):
+    posted = {**NEW_FORM, "description": "Before\x00after"}
+
+    response = post_definition(alice_browser, "/practice/forms/new/", posted)
+
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not FormTemplate.objects.filter(name="Couples intake").exists()
+
+
 def test_editing_creates_a_new_version_and_an_unchanged_save_does_not(alice_browser, sunrise):
     post_definition(alice_browser, "/practice/forms/new/", NEW_FORM)
     with schema_context(sunrise.schema_name):

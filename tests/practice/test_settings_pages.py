@@ -1,5 +1,7 @@
 """Practice Details and Client Portal settings in the workspace."""
 
+import re
+
 import pytest
 
 from tenants.models import Practice
@@ -58,6 +60,10 @@ def test_the_address_is_hidden_from_clients_when_the_practice_says_so(alice_brow
         ("time_zone", "Mars/Olympus", "Choose a time zone from the list"),
         ("name", "", "This field is required"),
         ("country", "USA", "two-letter country code"),
+        ("country", "ZZ", "ZZ is not a country code."),
+        ("country", "ac", "AC is not a country code."),
+        ("client_idle_timeout_minutes", "5", "greater than or equal to 15"),
+        ("client_idle_timeout_minutes", "121", "less than or equal to 120"),
     ],
 )
 def test_bad_details_get_a_clear_message_and_keep_what_was_typed(
@@ -72,6 +78,24 @@ def test_bad_details_get_a_clear_message_and_keep_what_was_typed(
         assert value in content
     sunrise.refresh_from_db()
     assert sunrise.name == "Sunrise Therapy"
+
+
+def test_the_time_zone_is_accepted_in_any_case_and_stored_by_its_iana_name(alice_browser, sunrise):
+    response = alice_browser.post(
+        DETAILS_URL, {**VALID_DETAILS, "time_zone": " america/new_YORK ", "country": "ca"}
+    )
+
+    assert response.status_code == 302
+    sunrise.refresh_from_db()
+    assert (sunrise.time_zone, sunrise.country) == ("America/New_York", "CA")
+
+
+def test_the_idle_timeout_input_offers_the_range_the_server_accepts(alice_browser):
+    page = alice_browser.get(DETAILS_URL).content.decode()
+
+    (idle_input,) = re.findall(r'<input[^>]*name="client_idle_timeout_minutes"[^>]*>', page)
+    assert 'min="15"' in idle_input and 'max="120"' in idle_input
+    assert "Between 15 and 120" in page
 
 
 def test_a_clinician_cannot_change_practice_settings(bob_browser, sunrise):
