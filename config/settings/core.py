@@ -86,3 +86,7 @@ AXES_USERNAME_CALLABLE = "tenant_apps.accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# System checks to skip, for a deployment that has decided to live with one (deploy/smoke.sh
+# writes its mail to files, which the deploy checks refuse for production).
+SILENCED_SYSTEM_CHECKS: list[str] = env.list("SILENCED_SYSTEM_CHECKS", default=[])
