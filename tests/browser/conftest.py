@@ -34,6 +34,7 @@ from django.db import connections
 from django.test.testcases import LiveServerThread
 
 from tests.browser.stripe_js import StripeJsStandIn
+from tests.payments import conftest as payments_fixtures
 from tests.payments.stripe_fake import StripeStack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -272,13 +273,8 @@ STRIPE_SECRET_KEY = "sk_test_swasth_browser"
 STRIPE_PUBLISHABLE_KEY = "pk_test_swasth_browser"
 
 
-@pytest.fixture(scope="module")
-def stripe_stack() -> Iterator[StripeStack]:
-    stack = StripeStack()
-    try:
-        yield stack
-    finally:
-        stack.stop()
+# The session-wide localstripe and recording proxy of the payments tests.
+stripe_stack = payments_fixtures.stripe_stack
 
 
 @pytest.fixture(scope="module")
