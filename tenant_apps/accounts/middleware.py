@@ -6,8 +6,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.urls import reverse
 
 LAST_SEEN_KEY = "client_last_seen"
 # Refresh the stored time at most this often, so most requests do not write the session.
@@ -38,7 +39,9 @@ class ClientIdleTimeoutMiddleware:
                 f"{practice.client_idle_timeout_minutes} minutes without activity. "
                 "Anything you were filling in was saved.",
             )
-            return redirect("portal:home")
+            # Back to this page after signing in again (a GET's URL; a form's data is not kept,
+            # but its page is).
+            return redirect_to_login(request.get_full_path(), login_url=reverse("portal:login"))
         if last_seen is None or now - last_seen > TOUCH_EVERY_SECONDS:
             request.session[LAST_SEEN_KEY] = now
         request.client_idle_seconds = limit  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.audit.models import AuditEvent
 from tenant_apps.clients.models import Client
-from tests.conftest import host_client
+from tests.conftest import host_client, sign_in_where_sent
 from tests.personas import PASSWORD
 
 
@@ -55,6 +55,21 @@ def test_clients_are_signed_out_after_the_practice_idle_limit(carol_browser, sun
         response = carol_browser.get("/")
         assert response.status_code == 302
         assert b"without activity" in carol_browser.get("/").content
+
+
+def test_an_idle_client_signs_in_again_and_is_back_on_the_page_she_opened(
+    carol_browser, carol, carol_record, sunrise
+):
+    assert carol_browser.get("/billing/?tab=paid").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        sent = carol_browser.get("/billing/?tab=paid")
+        assert sent["Location"] == "/sign-in/?next=/billing/%3Ftab%3Dpaid"
+        assert b"without activity" in carol_browser.get(sent["Location"]).content
+
+        back = sign_in_where_sent(carol_browser, sent, carol)
+
+    assert back.status_code == 200
+    assert back.wsgi_request.get_full_path() == "/billing/?tab=paid"
 
 
 def test_the_idle_limit_is_the_practices_choice(carol_browser, sunrise):
