@@ -21,8 +21,11 @@ def clients_for_staff(user: User) -> QuerySet[Client]:
 
 
 def get_client_for_staff(user: User, pk: int | str) -> Client:
-    client = clients_for_staff(user).select_related("assigned_clinician", "user").filter(pk=pk)
-    found = client.first() if str(pk).isdigit() else None
+    # An id that is not a number names no client (filtering by it would raise ValueError).
+    found = None
+    if str(pk).isdigit():
+        clients = clients_for_staff(user).select_related("assigned_clinician", "user")
+        found = clients.filter(pk=pk).first()
     if found is None:
         raise Http404("No such client")
     return found

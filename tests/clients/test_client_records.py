@@ -264,3 +264,20 @@ def test_an_impossible_date_of_birth_is_refused(alice_browser, born):
 def test_very_long_staff_notes_are_refused(alice_browser):
     response = add_client(alice_browser, {**NEW_CLIENT, "staff_notes": "x" * 20_001})
     assert b"at most 20000 characters" in response.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/practice/clients/abc/",
+        "/practice/clients/abc/edit/",
+        "/practice/clients/99999999999999999999/",
+        "/practice/billing/clients/abc/",
+        "/practice/billing/clients/abc/invoices/new/",
+        "/practice/forms/clients/abc/send/",
+        "/practice/documents/share/?client=abc",
+        "/practice/documents/share/?client=%00",
+    ],
+)
+def test_a_client_id_that_is_not_a_number_is_not_found(alice_browser, carol_record, url):
+    assert alice_browser.get(url).status_code == 404
