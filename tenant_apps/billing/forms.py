@@ -254,6 +254,20 @@ class StatementForm(forms.Form):
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
+    def _period_date(self, name: str) -> date:
+        # Up to the furthest date a service may be billed for.
+        return check_date(
+            self.cleaned_data[name],
+            latest=timezone.localdate() + SERVICE_DATE_HORIZON,
+            too_late="Enter a date no more than a year from today.",
+        )
+
+    def clean_start(self) -> date:
+        return self._period_date("start")
+
+    def clean_end(self) -> date:
+        return self._period_date("end")
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")

@@ -4,11 +4,12 @@ across month ends, a payment belongs to the local day it was made on."""
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django_tenants.utils import schema_context
 
 from tenant_apps.billing import documents, services, statements
-from tenant_apps.billing.models import Payment
+from tenant_apps.billing.models import BillingDocument, Payment
 from tests.billing.conftest import issue
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -119,3 +120,25 @@ def test_a_statement_document_snapshots_the_period_and_balances(sunrise, carol_r
         {"date": "2026-11-30", "description": "Payment by cash", "amount": -5000, "balance": 10000}
     ]
     assert snapshot["time_zone"] == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("9999-12-31", "9999-12-31", "no more than a year from today"),
+        ("0001-01-01", "9999-12-31", "in 1900 or later"),
+        ("2026-11-01", "2028-01-01", "no more than a year from today"),
+    ],
+)
+def test_a_statement_period_out_of_range_is_explained_and_nothing_is_made(
+    sunrise, alice_browser, carol_record, start, end, message
+):
+    url = f"/practice/billing/clients/{carol_record.pk}/statements/new/"
+
+    with time_machine.travel(datetime(2026, 11, 20, 20, tzinfo=UTC), tick=False):
+        response = alice_browser.post(url, {"start": start, "end": end})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not BillingDocument.objects.exists()
