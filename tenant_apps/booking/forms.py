@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -102,6 +102,21 @@ class WeeklyHoursForm(forms.Form):
         return parse_weekly_hours(self.cleaned_data["hours"])
 
 
+# How far ahead staff may put anything on a calendar. Clients are bound by the practice's
+# shorter horizon; staff plan further, but not into dates no practice keeps.
+STAFF_DAYS_AHEAD = 2 * 365
+
+
+def staff_date_error(day: date, *, zone: ZoneInfo) -> str | None:
+    """Why staff may not plan on `day`, or None: it must run from today to two years ahead."""
+    today = timezone.now().astimezone(zone).date()
+    if day < today:
+        return "This date has passed. Choose today or a later date."
+    if day > today + timedelta(days=STAFF_DAYS_AHEAD):
+        return "Choose a date within two years from today."
+    return None
+
+
 class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = AvailabilityException
@@ -113,6 +128,17 @@ class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
         }
         help_texts = {"start_time": "Leave both times empty for a whole day off."}
 
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def clean_date(self) -> date:
+        day: date = self.cleaned_data["date"]
+        error = staff_date_error(day, zone=self.zone)
+        if error:
+            raise ValidationError(error)
+        return day
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
@@ -123,11 +149,6 @@ class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
         if start is not None and end is not None and start >= end:
             raise ValidationError("The end must be after the start.")
         return cleaned
-
-
-# How far ahead staff may put anything on a calendar. Clients are bound by the practice's
-# shorter horizon; staff plan further, but not into dates no practice keeps.
-STAFF_DAYS_AHEAD = 2 * 365
 
 
 class LocalDateTimeForm(forms.Form):
@@ -149,20 +170,16 @@ class LocalDateTimeForm(forms.Form):
         day, wall = cleaned.get("date"), cleaned.get("time")
         if day is None or wall is None:
             return cleaned
-        now = timezone.now()
-        today = now.astimezone(self.zone).date()
-        if day < today:
-            self.add_error("date", "This date has passed. Choose today or a later date.")
-            return cleaned
-        if day > today + timedelta(days=STAFF_DAYS_AHEAD):
-            self.add_error("date", "Choose a date within two years from today.")
+        error = staff_date_error(day, zone=self.zone)
+        if error:
+            self.add_error("date", error)
             return cleaned
         instant = local_instant(day, wall, self.zone)
         if instant is None:
             raise ValidationError(
                 "That time does not exist on this date (the clocks change). Choose another time."
             )
-        if instant < now and not self.past_times_allowed:
+        if instant < timezone.now() and not self.past_times_allowed:
             self.add_error("time", "This time has passed. Choose a later time.")
             return cleaned
         cleaned["start_at"] = instant

@@ -198,6 +198,26 @@ def test_days_off_extra_hours_and_blocked_time(sunrise, bob, alice_browser, froz
     assert block.end_at - block.start_at == timedelta(minutes=90)
 
 
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        ("9999-12-31", "Choose a date within two years from today."),
+        ("0001-01-01", "This date has passed."),
+        ("2026-02-01", "This date has passed."),
+    ],
+)
+def test_a_day_off_outside_the_planning_range_is_explained(
+    sunrise, bob, alice_browser, frozen, day, error
+):
+    url = f"/practice/settings/online-booking/hours/{bob.pk}/"
+    response = alice_browser.post(url, {"action": "exception", "date": day, "kind": "off"})
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert f'value="{day}"' in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not AvailabilityException.objects.exists()
+
+
 def test_a_block_at_a_time_that_does_not_exist_is_explained(sunrise, bob, alice_browser, frozen):
     url = f"/practice/settings/online-booking/hours/{bob.pk}/"
     response = alice_browser.post(
