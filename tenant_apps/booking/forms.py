@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils import timezone
 
 from tenant_apps.booking.availability import local_instant
@@ -18,9 +20,23 @@ from tenant_apps.booking.models import (
 )
 
 
+def bounded_formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """The model field's form field, with the bounds of its min/max validators as the form's.
+
+    The model's validators stay the one source of truth; this makes the browser's number input
+    offer (and the form check) the same range, instead of 0 and no upper end."""
+    for validator in db_field.validators:
+        if isinstance(validator, MinValueValidator):
+            kwargs.setdefault("min_value", validator.limit_value)
+        elif isinstance(validator, MaxValueValidator):
+            kwargs.setdefault("max_value", validator.limit_value)
+    return db_field.formfield(**kwargs)
+
+
 class BookingSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = BookingSettings
+        formfield_callback = bounded_formfield
         fields = [
             "enabled",
             "audience",
@@ -40,6 +56,7 @@ class ServiceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = BookableService
+        formfield_callback = bounded_formfield
         fields = [
             "name",
             "duration_minutes",

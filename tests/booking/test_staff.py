@@ -140,6 +140,18 @@ def test_the_owner_adds_a_service_with_fee_and_clinicians(sunrise, alice_browser
     assert b"USD 225.00" in alice_browser.get(SETTINGS_URL).content
 
 
+def test_the_service_form_offers_the_durations_the_server_accepts(sunrise, alice_browser):
+    url = "/practice/settings/online-booking/services/new/"
+    page = alice_browser.get(url).content.decode()
+    assert 'name="duration_minutes" min="5" max="480"' in page
+
+    response = alice_browser.post(
+        url, {"name": "Long", "duration_minutes": "481", "location": "office", "mode": "instant"}
+    )
+    assert "less than or equal to 480" in response.content.decode()
+    assert 'value="481"' in response.content.decode()
+
+
 def test_a_service_from_another_practice_is_404(sunrise, harbor_professional, hana_browser):
     with schema_context(sunrise.schema_name):
         service = BookableService.objects.create(name="S", duration_minutes=50)
