@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from tenant_apps.billing import codes
 from tenant_apps.billing.identifiers import validate_npi, validate_taxonomy
-from tenant_apps.billing.models import BillingProfile, Invoice, Location, Payment, Service
-from tenant_apps.billing.money import decimal_string, parse_amount
+from tenant_apps.billing.models import (
+    MAX_INVOICE_LINES,
+    BillingProfile,
+    Invoice,
+    Location,
+    Payment,
+    Service,
+)
+from tenant_apps.billing.money import decimal_string, format_amount, max_amount, parse_amount
 
 CURRENCIES = ["USD", "CAD", "GBP", "EUR", "AUD", "NZD", "INR", "JPY"]
 MAX_UNITS = 100
@@ -179,6 +186,10 @@ class InvoiceLineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    default_error_messages = {
+        "too_many_forms": "An invoice can have at most %(num)d lines.",
+    }
+
     def __init__(self, *args: Any, currency: str = "USD", **kwargs: Any) -> None:
         self.currency = currency
         super().__init__(*args, **kwargs)
@@ -186,9 +197,28 @@ class BaseLineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         return {**super().get_form_kwargs(index), "currency": self.currency}
 
+    def clean(self) -> None:
+        """The lines' sum, before tax, may not exceed what one invoice can total."""
+        if any(self.errors):
+            return
+        subtotal = sum(
+            line["units"] * line["unit_fee"] - (line.get("adjustment") or 0)
+            for line in self.cleaned_data
+            if line
+        )
+        if subtotal > max_amount(self.currency):
+            limit = format_amount(max_amount(self.currency), self.currency)
+            raise ValidationError(f"An invoice can total at most {limit}.")
+
 
 InvoiceLineFormSet = forms.formset_factory(
-    InvoiceLineForm, formset=BaseLineFormSet, extra=3, min_num=1, validate_min=True, max_num=50
+    InvoiceLineForm,
+    formset=BaseLineFormSet,
+    extra=3,
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_INVOICE_LINES,
+    validate_max=True,
 )
 
 

@@ -140,6 +140,10 @@ class Sequence(models.Model):
         return f"{self.name}={self.last_value}"
 
 
+# The most lines one invoice holds: a long month of sessions, and a bound on the documents.
+MAX_INVOICE_LINES = 50
+
+
 class Invoice(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -153,7 +157,8 @@ class Invoice(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3)
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
-    # Computed by the server when the invoice is issued, from its lines; never typed in.
+    # Computed by the server from the lines when the draft is saved, and again when it is
+    # issued (at the tax rate of that day); never typed in.
     subtotal = models.BigIntegerField(default=0)
     tax = models.BigIntegerField(default=0)
     total = models.BigIntegerField(default=0)

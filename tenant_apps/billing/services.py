@@ -18,6 +18,7 @@ from tenant_apps.audit.services import record_event
 from tenant_apps.billing import codes, crypto, selectors
 from tenant_apps.billing.identifiers import normalize_tax_id
 from tenant_apps.billing.models import (
+    MAX_INVOICE_LINES,
     BillingDocument,
     BillingProfile,
     ClientDiagnosis,
@@ -33,6 +34,7 @@ from tenant_apps.billing.models import (
 from tenant_apps.billing.models import (
     Sequence as NumberSequence,
 )
+from tenant_apps.billing.money import format_amount, max_amount
 from tenant_apps.clients.models import Client
 from tenant_apps.mail.services import queue_email
 from tenants.models import Practice
@@ -151,6 +153,21 @@ class LineInput:
     place_of_service: str = ""
 
 
+def _compute_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    """Set the invoice's subtotal, tax and total from its lines at today's tax rate.
+
+    A draft shows these; issuing computes them again, in case the rate changed meanwhile."""
+    if len(lines) > MAX_INVOICE_LINES:
+        raise ValidationError(f"An invoice can have at most {MAX_INVOICE_LINES} lines.")
+    rate = BillingProfile.load().tax_rate_basis_points
+    invoice.subtotal = sum(line.amount for line in lines)
+    invoice.tax = sum(line.tax_at(rate) for line in lines)
+    invoice.total = invoice.subtotal + invoice.tax
+    if invoice.total > max_amount(invoice.currency):
+        limit = format_amount(max_amount(invoice.currency), invoice.currency)
+        raise ValidationError(f"An invoice can total at most {limit}.")
+
+
 def create_invoice(
     client: Client,
     *,
@@ -158,16 +175,19 @@ def create_invoice(
     lines: Iterable[LineInput],
     location: Location | None = None,
 ) -> Invoice:
-    """A draft invoice; nothing reaches the ledger until it is issued."""
+    """A draft invoice with its totals; nothing reaches the ledger until it is issued."""
     practice = current_practice()
     lines = list(lines)
     if not lines:
         raise ValidationError("Add at least one service to the invoice.")
     with transaction.atomic():
-        invoice = Invoice.objects.create(
+        invoice = Invoice(
             client=client, currency=practice.currency, location=location, created_by=actor
         )
-        InvoiceLine.objects.bulk_create(_line(invoice, item, location) for item in lines)
+        rows = [_line(invoice, item, location) for item in lines]
+        _compute_totals(invoice, rows)
+        invoice.save()
+        InvoiceLine.objects.bulk_create(rows)
         record_event(actor, "billing.invoice_created", target=invoice, client=client.pk)
     return invoice
 
@@ -217,10 +237,7 @@ def issue_invoice(invoice: Invoice, *, actor: User | None) -> Invoice:
         invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
         if invoice.status != Invoice.Status.DRAFT:
             raise ValidationError("Only a draft invoice can be issued.")
-        lines = list(invoice.lines.all())
-        invoice.subtotal = sum(line.amount for line in lines)
-        invoice.tax = sum(line.tax_at(profile.tax_rate_basis_points) for line in lines)
-        invoice.total = invoice.subtotal + invoice.tax
+        _compute_totals(invoice, list(invoice.lines.all()))
         if invoice.total <= 0:
             raise ValidationError("An invoice must total more than zero.")
         invoice.number = _next_number("invoice")

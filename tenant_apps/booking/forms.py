@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils import timezone
 
 from tenant_apps.booking.availability import local_instant
@@ -18,9 +20,23 @@ from tenant_apps.booking.models import (
 )
 
 
+def bounded_formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """The model field's form field, with the bounds of its min/max validators as the form's.
+
+    The model's validators stay the one source of truth; this makes the browser's number input
+    offer (and the form check) the same range, instead of 0 and no upper end."""
+    for validator in db_field.validators:
+        if isinstance(validator, MinValueValidator):
+            kwargs.setdefault("min_value", validator.limit_value)
+        elif isinstance(validator, MaxValueValidator):
+            kwargs.setdefault("max_value", validator.limit_value)
+    return db_field.formfield(**kwargs)
+
+
 class BookingSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = BookingSettings
+        formfield_callback = bounded_formfield
         fields = [
             "enabled",
             "audience",
@@ -40,6 +56,7 @@ class ServiceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = BookableService
+        formfield_callback = bounded_formfield
         fields = [
             "name",
             "duration_minutes",
@@ -102,6 +119,21 @@ class WeeklyHoursForm(forms.Form):
         return parse_weekly_hours(self.cleaned_data["hours"])
 
 
+# How far ahead staff may put anything on a calendar. Clients are bound by the practice's
+# shorter horizon; staff plan further, but not into dates no practice keeps.
+STAFF_DAYS_AHEAD = 2 * 365
+
+
+def staff_date_error(day: date, *, zone: ZoneInfo) -> str | None:
+    """Why staff may not plan on `day`, or None: it must run from today to two years ahead."""
+    today = timezone.now().astimezone(zone).date()
+    if day < today:
+        return "This date has passed. Choose today or a later date."
+    if day > today + timedelta(days=STAFF_DAYS_AHEAD):
+        return "Choose a date within two years from today."
+    return None
+
+
 class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = AvailabilityException
@@ -113,6 +145,17 @@ class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
         }
         help_texts = {"start_time": "Leave both times empty for a whole day off."}
 
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def clean_date(self) -> date:
+        day: date = self.cleaned_data["date"]
+        error = staff_date_error(day, zone=self.zone)
+        if error:
+            raise ValidationError(error)
+        return day
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
@@ -123,11 +166,6 @@ class ExceptionForm(forms.ModelForm):  # type: ignore[type-arg]
         if start is not None and end is not None and start >= end:
             raise ValidationError("The end must be after the start.")
         return cleaned
-
-
-# How far ahead staff may put anything on a calendar. Clients are bound by the practice's
-# shorter horizon; staff plan further, but not into dates no practice keeps.
-STAFF_DAYS_AHEAD = 2 * 365
 
 
 class LocalDateTimeForm(forms.Form):
@@ -149,20 +187,16 @@ class LocalDateTimeForm(forms.Form):
         day, wall = cleaned.get("date"), cleaned.get("time")
         if day is None or wall is None:
             return cleaned
-        now = timezone.now()
-        today = now.astimezone(self.zone).date()
-        if day < today:
-            self.add_error("date", "This date has passed. Choose today or a later date.")
-            return cleaned
-        if day > today + timedelta(days=STAFF_DAYS_AHEAD):
-            self.add_error("date", "Choose a date within two years from today.")
+        error = staff_date_error(day, zone=self.zone)
+        if error:
+            self.add_error("date", error)
             return cleaned
         instant = local_instant(day, wall, self.zone)
         if instant is None:
             raise ValidationError(
                 "That time does not exist on this date (the clocks change). Choose another time."
             )
-        if instant < now and not self.past_times_allowed:
+        if instant < timezone.now() and not self.past_times_allowed:
             self.add_error("time", "This time has passed. Choose a later time.")
             return cleaned
         cleaned["start_at"] = instant

@@ -136,7 +136,7 @@ def clinician_hours(request: HttpRequest, clinician_pk: str) -> HttpResponse:
         request.POST if action == "hours" else None,
         initial={"hours": format_weekly_hours(WorkingHours.objects.filter(clinician=clinician))},
     )
-    exception_form = ExceptionForm(request.POST if action == "exception" else None)
+    exception_form = ExceptionForm(request.POST if action == "exception" else None, zone=zone)
     block_form = BlockTimeForm(request.POST if action == "block" else None, zone=zone)
 
     if action == "hours" and hours_form.is_valid():

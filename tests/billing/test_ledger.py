@@ -143,6 +143,26 @@ def test_an_invoice_total_is_computed_by_the_server_with_tax_on_taxable_lines(
     assert selectors.client_balance(carol_record) == 16165
 
 
+def test_a_draft_keeps_its_totals_and_issuing_refuses_tax_beyond_the_cap(
+    sunrise, in_sunrise, carol_record
+):
+    from tenant_apps.billing.models import Service
+
+    taxable = Service.objects.create(name="Package", fee=100_000_000, taxable=True)
+    line = services.LineInput(
+        date_of_service=date(2026, 11, 3), unit_fee=100_000_000, service=taxable
+    )
+    draft = services.create_invoice(carol_record, actor=None, lines=[line])
+    assert (draft.subtotal, draft.tax, draft.total) == (100_000_000, 0, 100_000_000)
+
+    BillingProfile.objects.update_or_create(pk=1, defaults={"tax_rate_basis_points": 825})
+    with pytest.raises(ValidationError, match=r"at most \$1,000,000.00"):
+        services.issue_invoice(draft, actor=None)
+    draft.refresh_from_db()
+    assert (draft.status, draft.total) == ("draft", 100_000_000)
+    assert selectors.client_balance(carol_record) == 0
+
+
 def test_invoice_numbers_are_sequential_per_practice(sunrise, harbor, carol_record, ivan_record):
     from django_tenants.utils import schema_context
 

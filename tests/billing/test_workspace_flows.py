@@ -197,15 +197,68 @@ def test_an_absurd_fee_or_unit_count_is_explained_and_no_invoice_is_made(
         assert not Invoice.objects.exists()
 
 
-def test_the_largest_allowed_invoice_fits_the_ledger(sunrise, biller_browser, carol_record):
+def _lines(count, **line):
+    form = {**_one_line(**line), "lines-TOTAL_FORMS": count}
+    for index in range(1, count):
+        for name in ("description", "date_of_service", "units", "unit_fee"):
+            form[f"lines-{index}-{name}"] = form[f"lines-0-{name}"]
+    return form
+
+
+def test_the_largest_allowed_invoice_is_a_million(sunrise, biller_browser, carol_record):
     url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
-    lines = _one_line(unit_fee="1,000,000.00", units=100)
+    lines = _one_line(unit_fee="10,000.00", units=100)
 
     response = biller_browser.post(url, {**lines, "action": "issue"}, HTTP_HOST=HOST)
 
     assert response.status_code == 302
     with schema_context(sunrise.schema_name):
-        assert Invoice.objects.get().total == 100 * 100_000_000
+        assert Invoice.objects.get().total == 100_000_000
+
+
+def test_an_invoice_over_a_million_is_explained_and_not_made(sunrise, biller_browser, carol_record):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+
+    response = biller_browser.post(url, _lines(2, unit_fee="500,000.01"), HTTP_HOST=HOST)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "An invoice can total at most $1,000,000.00." in text
+    assert 'value="500,000.01"' in text
+    with schema_context(sunrise.schema_name):
+        assert not Invoice.objects.exists()
+
+
+def test_an_invoice_has_at_most_fifty_lines(sunrise, biller_browser, carol_record):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+
+    response = biller_browser.post(url, _lines(51), HTTP_HOST=HOST)
+
+    assert response.status_code == 200
+    assert "An invoice can have at most 50 lines." in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not Invoice.objects.exists()
+
+    assert biller_browser.post(url, _lines(50), HTTP_HOST=HOST).status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Invoice.objects.get().lines.count() == 50
+
+
+def test_a_draft_shows_the_total_of_its_lines_and_nothing_due(
+    sunrise, biller_browser, carol_record
+):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+    response = biller_browser.post(url, _lines(4, unit_fee="250.00"), HTTP_HOST=HOST)
+    assert response.status_code == 302
+
+    page = biller_browser.get(response.url, HTTP_HOST=HOST).content.decode()
+    assert "Total $1,000.00 · Balance due <strong data-balance-due>—</strong>" in page
+    billing = biller_browser.get(
+        f"/practice/billing/clients/{carol_record.pk}/", HTTP_HOST=HOST
+    ).content.decode()
+    assert "Draft invoice</a> · Draft · total $1,000.00, not yet due" in billing
+    listing = biller_browser.get("/practice/billing/", HTTP_HOST=HOST).content.decode()
+    assert "<td>$1,000.00</td>\n          <td>—</td>" in listing
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,18 @@ def test_the_owner_adds_a_service_with_fee_and_clinicians(sunrise, alice_browser
     assert b"USD 225.00" in alice_browser.get(SETTINGS_URL).content
 
 
+def test_the_service_form_offers_the_durations_the_server_accepts(sunrise, alice_browser):
+    url = "/practice/settings/online-booking/services/new/"
+    page = alice_browser.get(url).content.decode()
+    assert 'name="duration_minutes" min="5" max="480"' in page
+
+    response = alice_browser.post(
+        url, {"name": "Long", "duration_minutes": "481", "location": "office", "mode": "instant"}
+    )
+    assert "less than or equal to 480" in response.content.decode()
+    assert 'value="481"' in response.content.decode()
+
+
 def test_a_service_from_another_practice_is_404(sunrise, harbor_professional, hana_browser):
     with schema_context(sunrise.schema_name):
         service = BookableService.objects.create(name="S", duration_minutes=50)
@@ -196,6 +208,26 @@ def test_days_off_extra_hours_and_blocked_time(sunrise, bob, alice_browser, froz
     assert sorted(kinds) == ["extra", "off"]
     assert block.start_at == datetime(2026, 12, 22, 18, tzinfo=UTC)
     assert block.end_at - block.start_at == timedelta(minutes=90)
+
+
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        ("9999-12-31", "Choose a date within two years from today."),
+        ("0001-01-01", "This date has passed."),
+        ("2026-02-01", "This date has passed."),
+    ],
+)
+def test_a_day_off_outside_the_planning_range_is_explained(
+    sunrise, bob, alice_browser, frozen, day, error
+):
+    url = f"/practice/settings/online-booking/hours/{bob.pk}/"
+    response = alice_browser.post(url, {"action": "exception", "date": day, "kind": "off"})
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert f'value="{day}"' in response.content.decode()
+    with schema_context(sunrise.schema_name):
+        assert not AvailabilityException.objects.exists()
 
 
 def test_a_block_at_a_time_that_does_not_exist_is_explained(sunrise, bob, alice_browser, frozen):
