@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from tenants import request_memo
-from tenants.hosts import HostKind, origin_for_host, request_host, resolve_host
+from tenants.hosts import HostKind, origin_for_host, platform_url, request_host, resolve_host
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,12 @@ class PracticeHostMiddleware:
             db.set_schema_to_public()  # type: ignore[attr-defined]
 
     def _platform_page(self, request: HttpRequest, template: str, *, status: int) -> HttpResponse:
-        response = TemplateResponse(
-            request, template, {"platform_domain": settings.PLATFORM_DOMAIN}, status=status
-        )
+        context = {
+            "platform_domain": settings.PLATFORM_DOMAIN,
+            # Absolute: the page may answer a host that is not the platform's.
+            "platform_home_url": platform_url("/"),
+        }
+        response = TemplateResponse(request, template, context, status=status)
         if status == 503:
             response["Retry-After"] = "3600"
         return response.render()
