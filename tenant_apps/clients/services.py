@@ -78,10 +78,8 @@ def save_client(client: Client, *, actor: User, changed: list[str] | None = None
 
 def add_client(client: Client, *, actor: User, form_token: str) -> Client:
     """Create a client from the workspace form. Its one-time token makes the same form sent
-    twice, even at the same moment, return the client the first submit added."""
-    earlier = selectors.client_added_by_form(actor, form_token)
-    if earlier is not None:
-        return earlier
+    twice, even at the same moment, return the client the first submit added. (The view looks
+    for that client before validating the form; here the unique token settles a race.)"""
     client.form_token = form_token[:64]
     try:
         return save_client(client, actor=actor)
