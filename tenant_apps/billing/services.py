@@ -153,13 +153,12 @@ class LineInput:
     place_of_service: str = ""
 
 
-def _compute_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
-    """Set the invoice's subtotal, tax and total from its lines at today's tax rate.
+def _compute_totals(invoice: Invoice, lines: Sequence[InvoiceLine], *, rate: int) -> None:
+    """Set the invoice's subtotal, tax and total from its lines at the tax rate in basis points.
 
     A draft shows these; issuing computes them again, in case the rate changed meanwhile."""
     if len(lines) > MAX_INVOICE_LINES:
         raise ValidationError(f"An invoice can have at most {MAX_INVOICE_LINES} lines.")
-    rate = BillingProfile.load().tax_rate_basis_points
     invoice.subtotal = sum(line.amount for line in lines)
     invoice.tax = sum(line.tax_at(rate) for line in lines)
     invoice.total = invoice.subtotal + invoice.tax
@@ -185,7 +184,7 @@ def create_invoice(
             client=client, currency=practice.currency, location=location, created_by=actor
         )
         rows = [_line(invoice, item, location) for item in lines]
-        _compute_totals(invoice, rows)
+        _compute_totals(invoice, rows, rate=BillingProfile.load().tax_rate_basis_points)
         invoice.save()
         InvoiceLine.objects.bulk_create(rows)
         record_event(actor, "billing.invoice_created", target=invoice, client=client.pk)
@@ -237,7 +236,7 @@ def issue_invoice(invoice: Invoice, *, actor: User | None) -> Invoice:
         invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
         if invoice.status != Invoice.Status.DRAFT:
             raise ValidationError("Only a draft invoice can be issued.")
-        _compute_totals(invoice, list(invoice.lines.all()))
+        _compute_totals(invoice, list(invoice.lines.all()), rate=profile.tax_rate_basis_points)
         if invoice.total <= 0:
             raise ValidationError("An invoice must total more than zero.")
         invoice.number = _next_number("invoice")
