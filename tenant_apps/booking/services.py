@@ -490,15 +490,13 @@ def move_appointment(
         locked.clinician = clinician
         locked.sequence += 1
         _lock_calendar(clinician.pk)
-        try:
-            with transaction.atomic():
-                locked.save(
-                    update_fields=["start_at", "end_at", "blocks_until", "clinician", "sequence"]
-                )
-        except IntegrityError as error:
-            if _is_exclusion_violation(error):
-                raise ClinicianBusy(clinician) from error
-            raise
+        with (
+            _overlaps_refused(clinician.pk, refusal=lambda: ClinicianBusy(clinician)),
+            transaction.atomic(),
+        ):
+            locked.save(
+                update_fields=["start_at", "end_at", "blocks_until", "clinician", "sequence"]
+            )
         if locked.status == Appointment.Status.CONFIRMED:
             _notify(locked, APPOINTMENT_CONFIRMED)
         record_event(actor, "booking.moved", target=locked, clinician=clinician.pk)
