@@ -6,9 +6,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+
+from tenant_apps.accounts.access import redirect_to_sign_in
 
 LAST_SEEN_KEY = "client_last_seen"
 # Refresh the stored time at most this often, so most requests do not write the session.
@@ -41,7 +41,7 @@ class ClientIdleTimeoutMiddleware:
             )
             # Back to this page after signing in again (a GET's URL; a form's data is not kept,
             # but its page is).
-            return redirect_to_login(request.get_full_path(), login_url=reverse("portal:login"))
+            return redirect_to_sign_in(request, "portal:login")
         if last_seen is None or now - last_seen > TOUCH_EVERY_SECONDS:
             request.session[LAST_SEEN_KEY] = now
         request.client_idle_seconds = limit  # type: ignore[attr-defined]
