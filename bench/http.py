@@ -369,7 +369,7 @@ def measure(
 ) -> tuple[str, dict[str, list[Run]]]:
     """Sign in, check every endpoint, warm each up, then measure them in alternating rounds so
     that a change in background load falls on all endpoints alike."""
-    cookie = sign_in(servers[PRACTICE.name].port)
+    cookie = sign_in(servers[PORTAL.name].port)
 
     def port(endpoint: Endpoint) -> int:
         return servers[endpoint.server.name].port
