@@ -21,6 +21,7 @@ down every lookup goes to Redis, as it would without this module.
 
 import datetime
 import enum
+import functools
 import logging
 import os
 import select
@@ -32,8 +33,11 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.base import ModelState
+from django.dispatch import receiver
+from django.utils.functional import SimpleLazyObject
 
 logger = logging.getLogger(__name__)
 
@@ -178,12 +182,16 @@ def copy_maker(value: Any) -> Maker:
     Resolutions are frozen dataclasses holding model instances whose fields are strings,
     numbers, dates and lists (a plan's features). The walk over that tree, deciding what to
     copy, is done here once per resolution; each request then pays only for building the new
-    objects. Unpickling a practice and its plan costs several times as much.
+    objects, and for a model instance only once it is first used (a lazy object, as Django's
+    request.user). Unpickling a practice and its plan costs several times as much.
     """
     if isinstance(value, _IMMUTABLE):
         return lambda: value
     if isinstance(value, models.Model):
-        return _model_maker(value)
+        # Made on first use, as Django makes request.user: a request that never reads the
+        # practice (a health check, an autosave) does not pay for its copy.
+        make_model = _model_maker(value)
+        return lambda: SimpleLazyObject(make_model)
     if isinstance(value, list):
         items = [copy_maker(item) for item in value]
         return lambda: [make() for make in items]
@@ -195,9 +203,18 @@ def copy_maker(value: Any) -> Maker:
         return lambda: kind(make() for make in members)
     if not hasattr(value, "__dict__"):
         return lambda: value  # nothing to change in place (a singleton such as a fetch mode)
+    if _frozen_dataclass(value) and all(
+        isinstance(item, _IMMUTABLE) for item in vars(value).values()
+    ):
+        return lambda: value  # immutable all the way down (a resolution's route)
     # A dataclass or another plain object: a new one with copied attributes (this also
     # works for frozen dataclasses, whose __setattr__ refuses).
     return _object_maker(value.__class__, vars(value), skip=())
+
+
+def _frozen_dataclass(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and bool(params.frozen)
 
 
 def _object_maker(cls: type, attributes: dict[str, Any], *, skip: tuple[str, ...]) -> Maker:
@@ -228,7 +245,11 @@ def _model_maker(instance: models.Model) -> Maker:
     state = instance._state.__dict__
     # Peers are weak references to instances fetched together: not carried over.
     make_state = _object_maker(ModelState, state, skip=("fields_cache", "peers"))
-    related = [(name, copy_maker(item)) for name, item in state.get("fields_cache", {}).items()]
+    # Related instances are copied with the instance itself, not on their own first use.
+    related = [
+        (name, _model_maker(item) if isinstance(item, models.Model) else copy_maker(item))
+        for name, item in state.get("fields_cache", {}).items()
+    ]
 
     def make() -> Any:
         copy = make_instance()
@@ -243,10 +264,22 @@ _memo: HostMemo | None = None
 _memo_lock = threading.Lock()
 
 
+@functools.cache
+def _switched_on() -> bool:
+    # Read on every request; a cached call costs a fraction of a settings lookup.
+    return bool(settings.HOST_MEMO)
+
+
+@receiver(setting_changed)
+def _on_setting_changed(setting: str, **kwargs: object) -> None:
+    if setting == "HOST_MEMO":
+        _switched_on.cache_clear()
+
+
 def host_memo(prefix: str) -> HostMemo | None:
     """This process's memo for cache keys starting with `prefix`; None when switched off."""
     global _memo
-    if not settings.HOST_MEMO:
+    if not _switched_on():
         return None
     if _memo is None or _memo.prefix != prefix:
         with _memo_lock:
@@ -266,7 +299,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def current() -> HostMemo | None:
     """This process's memo if one was made and it is switched on, else None."""
-    return _memo if _memo is not None and settings.HOST_MEMO else None
+    return _memo if _memo is not None and _switched_on() else None
 
 
 def barrier() -> None:

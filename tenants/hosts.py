@@ -33,7 +33,8 @@ from tenants.schemas import connection
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+# Bumped whenever Resolution changes shape, so that no process reads an older pickle.
+CACHE_VERSION = 2
 
 
 class HostKind(enum.Enum):
@@ -44,9 +45,25 @@ class HostKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Route:
+    """What serving a practice host needs before any view runs, as plain values: reading
+    them does not make the request's copy of the practice (see host_memo.copy_maker)."""
+
+    schema_name: str
+    time_zone: str
+    suspended: bool
+
+    @classmethod
+    def of(cls, practice: Practice) -> "Route":
+        return cls(practice.schema_name, practice.time_zone, practice.is_suspended)
+
+
+@dataclass(frozen=True)
 class Resolution:
     kind: HostKind
     practice: Practice | None = None
+    # For PRACTICE: the practice's route, taken when it was resolved.
+    route: Route | None = None
     # For REDIRECT: the host the practice lives at now.
     redirect_host: str = ""
 
@@ -79,10 +96,18 @@ def _admitted_host(raw_host: str) -> str | None:
         return None
 
 
+@functools.cache
+def _platform_domain() -> str:
+    # Read on every request; a cached call costs a fraction of a settings lookup.
+    return str(settings.PLATFORM_DOMAIN)
+
+
 @receiver(setting_changed)
-def _forget_admitted_hosts(setting: str, **kwargs: object) -> None:
+def _forget_settings_read(setting: str, **kwargs: object) -> None:
     if setting in {"ALLOWED_HOSTS", "DEBUG"}:
         _admitted_host.cache_clear()
+    elif setting == "PLATFORM_DOMAIN":
+        _platform_domain.cache_clear()
 
 
 def _cache_key(host: str) -> str:
@@ -99,7 +124,7 @@ def _in_public_schema() -> bool:
 
 def resolve_host(host: str) -> Resolution:
     """Resolve a normalized host name. Must be called while the connection is on public."""
-    if host == settings.PLATFORM_DOMAIN:
+    if host == _platform_domain():
         return Resolution(HostKind.PLATFORM)
 
     # This process's copy, under the key as Redis knows it: the prefix every host key shares
@@ -143,7 +168,7 @@ def _resolve_uncached(host: str) -> Resolution:
         practice = domain.tenant
         if domain.is_primary:
             practice._primary_domain = domain.domain  # type: ignore[attr-defined]
-            return Resolution(HostKind.PRACTICE, practice=practice)
+            return Resolution(HostKind.PRACTICE, practice=practice, route=Route.of(practice))
         return Resolution(HostKind.REDIRECT, redirect_host=practice.primary_domain)
 
     suffix = f".{settings.PLATFORM_DOMAIN}"

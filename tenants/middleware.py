@@ -61,16 +61,22 @@ class PracticeHostMiddleware:
             target = origin_for_host(resolution.redirect_host) + request.get_full_path()
             return HttpResponsePermanentRedirect(target)
 
-        practice = resolution.practice
-        assert practice is not None
-        if practice.is_suspended:
+        route = resolution.route
+        assert route is not None
+        if route.suspended:
             return self._platform_page(request, "errors/suspended.html", status=503)
 
+        # The request's own practice, copied on first use: a view that never reads it (a
+        # health check, an autosave) does not pay for the copy.
+        practice = resolution.practice
         request.tenant = practice  # type: ignore[attr-defined]
-        db.set_tenant(practice)  # type: ignore[attr-defined]
+        # set_tenant() would read the practice's schema name and so make the copy: switch by
+        # name, then make the request's practice the connection's, as set_tenant() does.
+        db.set_schema(route.schema_name)  # type: ignore[attr-defined]
+        db.tenant = practice  # type: ignore[attr-defined]
         # Practice hosts are served by ROOT_URLCONF, which Django uses unless told otherwise.
         # Times are stored in UTC and shown in the practice's own zone, on every page.
-        timezone.activate(practice_zone(practice.time_zone))
+        timezone.activate(practice_zone(route.time_zone))
         memo_token = request_memo.begin_scope()
         try:
             return self.get_response(request)

@@ -13,10 +13,14 @@ import pytest
 import redis
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import empty
 
 from tenants import host_memo
 from tenants.hosts import CACHE_VERSION, HostKind, Resolution, resolve_host
+from tenants.middleware import PracticeHostMiddleware
 from tenants.models import Practice
 from tenants.services import change_portal_slug
 from tests.conftest import host_client
@@ -90,6 +94,27 @@ def test_its_copies_share_nothing_that_a_request_could_change(sunrise):
     assert "changed-in-one-request" not in second.plan.features
     assert second.plan.name == sunrise.plan.name
     assert second._state.adding is False and second._state.db == "default"
+
+
+def test_a_request_copies_its_practice_when_it_first_reads_it(sunrise):
+    remember("sunrise.localhost")
+    seen: dict[str, object] = {}
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen["copied before use"] = request.tenant._wrapped is not empty  # type: ignore[attr-defined]
+        seen["the connection's"] = request.tenant is connection.tenant  # type: ignore[attr-defined]
+        seen["schema"] = connection.schema_name
+        request.tenant.name = "Changed in one request only"  # type: ignore[attr-defined]
+        return HttpResponse(b"ok")
+
+    PracticeHostMiddleware(view)(RequestFactory().get("/", HTTP_HOST="sunrise.localhost"))
+
+    assert seen == {
+        "copied before use": False,
+        "the connection's": True,
+        "schema": sunrise.schema_name,
+    }
+    assert resolve_host("sunrise.localhost").practice.name == "Sunrise Therapy"
 
 
 def test_a_copy_maker_keeps_the_value_as_it_was_when_made(sunrise):

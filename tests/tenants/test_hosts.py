@@ -55,6 +55,14 @@ def test_it_follows_a_change_to_allowed_hosts_at_once(sunrise, settings):
     assert host_client("sunrise.localhost").get("/").status_code == 400
 
 
+def test_it_follows_a_change_to_the_platform_domain_at_once(db, settings):
+    assert resolve_host("clinics.example").kind is HostKind.UNKNOWN
+
+    settings.PLATFORM_DOMAIN = "clinics.example"
+
+    assert resolve_host("clinics.example").kind is HostKind.PLATFORM
+
+
 def test_it_serves_the_platform_on_the_platform_host(platform_client):
     response = platform_client.get("/")
     assert response.status_code == 200
