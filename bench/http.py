@@ -14,7 +14,7 @@ alternating rounds:
                        queries and a small template
     5  stock trivial   TenantMainMiddleware + the trivial view of 1 and 2
 
-    .venv/bin/python bench/http.py [--duration 10] [--rounds 5] [--warmup 3] [--what-if]
+    .venv/bin/python bench/http.py [--duration 10] [--rounds 5] [--warmup 3]
 
 See docs/bench.md for what the figures mean.
 """
@@ -102,8 +102,6 @@ PRACTICE = Server("practice", "bench.settings_practice")
 PORTAL = Server("portal", "bench.settings_practice")
 STOCK = Server("stock", "bench.settings_stock")
 STOCK_TRIVIAL = Server("stock-trivial", "bench.settings_stock")
-WHATIF_CLIENT = Server("whatif-client", "bench.settings_whatif_client")
-WHATIF_MEMO = Server("whatif-memo", "bench.settings_whatif_memo")
 
 
 def _endpoint(key: str, label: str, server: Server, path: str, *, signed_in: bool) -> Endpoint:
@@ -131,20 +129,6 @@ ENDPOINTS = [
         signed_in=False,
     ),
 ]
-
-
-# --what-if: the suggestions of bench/whatif.py; a key after "+" names the variant.
-WHATIF_ENDPOINTS = [
-    _endpoint(
-        "practice+client", "2a as 2, Redis client reused", WHATIF_CLIENT, "/bench/trivial/",
-        signed_in=False,
-    ),
-    _endpoint(
-        "practice+memo", "2b as 2, host memo per process", WHATIF_MEMO, "/bench/trivial/",
-        signed_in=False,
-    ),
-    _endpoint("home+client", "3a as 3, Redis client reused", WHATIF_CLIENT, "/", signed_in=True),
-]  # fmt: skip
 
 
 # Seeding and query counts (children with Django) ------------------------------------------------
@@ -442,7 +426,7 @@ def report(
     throughput, cost = [], []
     for endpoint in endpoints:
         rs, us = runs[endpoint.key], cpu_us[endpoint.key]
-        orm_queries, sets = queries[endpoint.key.split("+")[0]]
+        orm_queries, sets = queries[endpoint.key]
         throughput.append(
             [
                 endpoint.label,
@@ -514,9 +498,6 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--practices", type=int, default=50, help="practices in the database")
-    parser.add_argument(
-        "--what-if", action="store_true", help="also measure bench/whatif.py's suggestions"
-    )
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--count-queries", help=argparse.SUPPRESS)
@@ -531,7 +512,7 @@ def main() -> None:
 
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
-    endpoints = ENDPOINTS + (WHATIF_ENDPOINTS if args.what_if else [])
+    endpoints = ENDPOINTS
     harness.install_cleanup()
     print(harness.machine_facts())
     started = time.perf_counter()
