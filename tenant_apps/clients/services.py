@@ -233,18 +233,27 @@ def request_access(
     email = normalize_email(email)
     with transaction.atomic():
         existing = Client.objects.filter(email=email, contact_of__isnull=True).first()
-        if existing is not None:
-            record_event(None, "client.access_requested_again", target=existing, request=request)
-            return
-        client = Client.objects.create(
-            legal_first_name=first_name,
-            legal_last_name=last_name,
-            email=email,
-            mobile_phone=phone,
-            status=Client.Status.PROSPECTIVE,
-            requested_access_at=timezone.now(),
-        )
-        record_event(None, "client.access_requested", target=client, request=request)
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    client = Client.objects.create(
+                        legal_first_name=first_name,
+                        legal_last_name=last_name,
+                        email=email,
+                        mobile_phone=phone,
+                        status=Client.Status.PROSPECTIVE,
+                        requested_access_at=timezone.now(),
+                    )
+            except IntegrityError:
+                # The same request sent twice at once (a double click): the other one added
+                # the record after this one looked, and the unique address refused a twin.
+                existing = Client.objects.filter(email=email, contact_of__isnull=True).first()
+                if existing is None:
+                    raise
+            else:
+                record_event(None, "client.access_requested", target=client, request=request)
+                return
+        record_event(None, "client.access_requested_again", target=existing, request=request)
 
 
 # Demographic information requests ---------------------------------------------------------

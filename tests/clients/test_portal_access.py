@@ -1,8 +1,10 @@
 """The practice's shared link: request access, idle sign-out, audit of sign-ins."""
 
+import threading
 from datetime import timedelta
 
 import time_machine
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -36,6 +38,68 @@ def test_asking_again_with_a_known_address_answers_the_same_and_creates_nothing(
     assert b"The practice will review your request" in response.content
     with schema_context(sunrise.schema_name):
         assert Client.objects.filter(email=carol_record.email).count() == 1
+
+
+def _wait_until_a_connection_waits_for_a_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            # A row waiting for another transaction's insert waits on its transaction id.
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("the second request never waited for the first")
+
+
+def test_the_same_request_sent_twice_at_once_adds_one_record_and_answers_both(
+    committed_practice, django_db_blocker
+):
+    """A double click: the second request looks before the first commits, then finds the
+    address taken when it inserts. It answers as for a known address, not with an error."""
+    schema, email = committed_practice.schema_name, "twice@client.test"
+    holding, release = threading.Event(), threading.Event()
+    answers: list[int] = []
+
+    def first() -> None:
+        try:
+            with schema_context(schema), transaction.atomic():
+                Client.objects.create(legal_first_name="Tess", legal_last_name="Twice", email=email)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            response = host_client("committed-care.localhost").post(
+                "/request-access/",
+                {"first_name": "Tess", "last_name": "Twice", "email": email, "phone": ""},
+            )
+            answers.append(response.status_code)
+        finally:
+            connection.close()
+
+    with django_db_blocker.unblock():
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        holding.wait(timeout=30)
+        threads[1].start()
+        try:
+            _wait_until_a_connection_waits_for_a_lock()
+        finally:
+            release.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        with schema_context(schema):
+            assert Client.objects.filter(email=email).count() == 1
+            again = AuditEvent.objects.filter(action="client.access_requested_again")
+            assert again.count() == 1
+        connection.close()
+
+    assert answers == [302]
 
 
 def test_a_request_at_harbor_lands_at_harbor_only(sunrise, harbor):
