@@ -19,6 +19,7 @@ from tenant_apps.billing.models import (
     Service,
 )
 from tenant_apps.billing.money import decimal_string, format_amount, max_amount, parse_amount
+from tenant_apps.practice.form_tokens import FormTokenMixin
 
 CURRENCIES = ["USD", "CAD", "GBP", "EUR", "AUD", "NZD", "INR", "JPY"]
 MAX_UNITS = 100
@@ -222,15 +223,16 @@ InvoiceLineFormSet = forms.formset_factory(
 )
 
 
-class InvoiceForm(forms.Form):
+class InvoiceForm(FormTokenMixin, forms.Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.add_form_token()
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(FormTokenMixin, forms.Form):
     method = forms.ChoiceField(choices=[c for c in Payment.Method.choices if c[0] != "card"])
     amount = AmountField()
     received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -244,6 +246,7 @@ class PaymentForm(forms.Form):
                 label=f"Apply to {invoice.label}", required=False, allow_zero=True
             )
         _set_currency(self, currency)
+        self.add_form_token()
 
     def clean_received_on(self) -> date:
         return check_date(

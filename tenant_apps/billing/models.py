@@ -169,11 +169,23 @@ class Invoice(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The one-time token of the workspace form that made this row: the same form sent again
+    # finds it instead of making a twin (tenant_apps/practice/form_tokens.py).
+    form_token = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering: ClassVar = ["-issued_at", "-id"]
         indexes: ClassVar = [models.Index(fields=["client", "status"])]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["form_token"],
+                condition=~models.Q(form_token=""),
+                name="billing_invoice_form_token_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Invoice {self.number}" if self.number else f"Draft invoice #{self.pk}"
@@ -252,12 +264,22 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The one-time token of the workspace form that made this row: the same form sent again
+    # finds it instead of making a twin (tenant_apps/practice/form_tokens.py).
+    form_token = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering: ClassVar = ["-received_at", "-id"]
         constraints: ClassVar = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="billing_payment_gt_0"),
+            models.UniqueConstraint(
+                fields=["form_token"],
+                condition=~models.Q(form_token=""),
+                name="billing_payment_form_token_unique",
+            ),
             models.UniqueConstraint(
                 fields=["stripe_payment_intent_id"],
                 condition=~models.Q(stripe_payment_intent_id=""),

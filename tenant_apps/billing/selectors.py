@@ -105,6 +105,20 @@ def submitted_refund(payment: Payment, request_key: str) -> Refund | None:
     return payment.refunds.filter(request_key=request_key).first()
 
 
+def invoice_made_by_form(client: Client, form_token: str) -> Invoice | None:
+    """The invoice the new-invoice form (by its one-time token) already made for `client`."""
+    if not form_token:
+        return None
+    return client.invoices.filter(form_token=form_token).first()
+
+
+def payment_made_by_form(client: Client, form_token: str) -> Payment | None:
+    """The payment the record-payment form (by its one-time token) already made."""
+    if not form_token:
+        return None
+    return client.payments.filter(form_token=form_token).first()
+
+
 def refundable_amount(payment: Payment) -> int:
     """What may still be refunded: the payment less every refund asked for or made (a
     refund waiting for Stripe's answer counts, so two requests cannot both take the rest)."""

@@ -167,21 +167,43 @@ def _compute_totals(invoice: Invoice, lines: Sequence[InvoiceLine], *, rate: int
         raise ValidationError(f"An invoice can total at most {limit}.")
 
 
+class AlreadySaved(Exception):
+    """The form was sent before (by its one-time token); `earlier` is what it made then."""
+
+    def __init__(self, earlier: Invoice | Payment) -> None:
+        super().__init__(f"already saved as {earlier}")
+        self.earlier = earlier
+
+
 def create_invoice(
     client: Client,
     *,
     actor: User | None,
     lines: Iterable[LineInput],
     location: Location | None = None,
+    form_token: str = "",
 ) -> Invoice:
-    """A draft invoice with its totals; nothing reaches the ledger until it is issued."""
+    """A draft invoice with its totals; nothing reaches the ledger until it is issued.
+
+    Raises AlreadySaved when an invoice of this client already carries `form_token`."""
     practice = current_practice()
     lines = list(lines)
     if not lines:
         raise ValidationError("Add at least one service to the invoice.")
     with transaction.atomic():
+        if form_token:
+            # The client's row lock queues a second submit of the same form behind the
+            # first, which it then finds here once the first has committed.
+            _locked_client(client)
+            earlier = selectors.invoice_made_by_form(client, form_token)
+            if earlier is not None:
+                raise AlreadySaved(earlier)
         invoice = Invoice(
-            client=client, currency=practice.currency, location=location, created_by=actor
+            client=client,
+            currency=practice.currency,
+            location=location,
+            created_by=actor,
+            form_token=form_token,
         )
         rows = [_line(invoice, item, location) for item in lines]
         _compute_totals(invoice, rows, rate=BillingProfile.load().tax_rate_basis_points)
@@ -377,8 +399,11 @@ def record_payment(
     reference: str = "",
     applications: Sequence[tuple[Invoice, int]] = (),
     stripe_payment_intent_id: str = "",
+    form_token: str = "",
 ) -> Payment:
-    """Record money received and apply it to invoices; the rest stays as the client's credit."""
+    """Record money received and apply it to invoices; the rest stays as the client's credit.
+
+    Raises AlreadySaved when a payment of this client already carries `form_token`."""
     _require_amount(amount)
     if amount <= 0:
         raise ValidationError("A payment must be more than zero.")
@@ -389,6 +414,9 @@ def record_payment(
     practice = current_practice()
     with transaction.atomic():
         locked = _locked_client(client)
+        earlier = selectors.payment_made_by_form(locked, form_token)
+        if earlier is not None:
+            raise AlreadySaved(earlier)
         payment = Payment.objects.create(
             client=locked,
             method=method,
@@ -398,6 +426,7 @@ def record_payment(
             reference=reference,
             stripe_payment_intent_id=stripe_payment_intent_id,
             recorded_by=actor,
+            form_token=form_token,
         )
         LedgerEntry.objects.create(
             client=locked,

@@ -44,6 +44,7 @@ from tenant_apps.billing.models import (
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import clients_for_staff
 from tenant_apps.payments.card_requests import expiring_default_cards
+from tenant_apps.practice.form_tokens import posted_form_token
 from tenants.models import Practice
 
 PAGE_SIZE = 50
@@ -223,6 +224,12 @@ def invoice_create(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
     client = selectors.get_billing_client(user, pk)
     currency = _practice(request).currency
+    # The same form sent again (a double click, a retry) shows what the first one made.
+    token = posted_form_token(request.POST) if request.method == "POST" else ""
+    earlier = selectors.invoice_made_by_form(client, token)
+    if earlier is not None:
+        messages.success(request, "Invoice saved.")
+        return redirect("billing:invoice", pk=earlier.pk)
     form = InvoiceForm(request.POST or None)
     lines = InvoiceLineFormSet(request.POST or None, currency=currency, prefix="lines")  # type: ignore[call-arg]
     if request.method == "POST" and form.is_valid() and lines.is_valid():
@@ -242,10 +249,17 @@ def invoice_create(request: HttpRequest, pk: str) -> HttpResponse:
         ]
         try:
             invoice = services.create_invoice(
-                client, actor=user, lines=items, location=form.cleaned_data["location"]
+                client,
+                actor=user,
+                lines=items,
+                location=form.cleaned_data["location"],
+                form_token=form.cleaned_data["form_token"],
             )
             if request.POST.get("action") == "issue":
                 services.issue_invoice(invoice, actor=user)
+        except services.AlreadySaved as saved:
+            messages.success(request, "Invoice saved.")
+            return redirect("billing:invoice", pk=saved.earlier.pk)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -345,6 +359,12 @@ def payment_create(request: HttpRequest, pk: str) -> HttpResponse:
     client = selectors.get_billing_client(user, pk)
     practice = _practice(request)
     zone = ZoneInfo(practice.time_zone)
+    # The same form sent again (a double click, a retry): its invoices may be paid by now, so
+    # look for what the first one recorded before checking the form.
+    token = posted_form_token(request.POST) if request.method == "POST" else ""
+    if selectors.payment_made_by_form(client, token) is not None:
+        messages.success(request, "Payment recorded.")
+        return redirect("billing:client", pk=client.pk)
     open_invoices = list(selectors.open_invoices(client))
     form = PaymentForm(
         request.POST or None,
@@ -370,7 +390,11 @@ def payment_create(request: HttpRequest, pk: str) -> HttpResponse:
                 received_at=received_at,
                 reference=form.cleaned_data["reference"],
                 applications=form.applications(),
+                form_token=form.cleaned_data["form_token"],
             )
+        except services.AlreadySaved:
+            messages.success(request, "Payment recorded.")
+            return redirect("billing:client", pk=client.pk)
         except ValidationError as error:
             form.add_error(None, error)
         else:

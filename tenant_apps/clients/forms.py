@@ -1,18 +1,17 @@
-import secrets
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.http import QueryDict
 from django.utils import timezone
 
 from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import DEMOGRAPHIC_FIELDS, Client
 from tenant_apps.practice.countries import clean_country_code
+from tenant_apps.practice.form_tokens import FormTokenMixin
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "emergency_contact_phone")
 NOTES_MAX_LENGTH = 20_000
@@ -53,12 +52,9 @@ class _PhoneCleaning(forms.BaseForm):
         return cleaned
 
 
-FORM_EXPIRED_MESSAGE = "This form has expired. Check the details and save again."
-
-
-class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]
-    """A client record in the workspace. Adding one carries a one-time `form_token`, so the
-    same form sent twice adds the client once (see services.add_client)."""
+class ClientForm(FormTokenMixin, _PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-arg]
+    """A client record in the workspace. Adding one carries a one-time `form_token`
+    (tenant_apps/practice/form_tokens.py), so the same form sent twice adds the client once."""
 
     class Meta:
         model = Client
@@ -104,25 +100,8 @@ class ClientForm(_PhoneCleaning, forms.ModelForm):  # type: ignore[misc, type-ar
         else:
             self.fields["staff_notes"].validators.append(MaxLengthValidator(NOTES_MAX_LENGTH))
             self.fields["staff_notes"].widget.attrs["maxlength"] = NOTES_MAX_LENGTH
-        self.token_missing = False
         if self.instance.pk is None:
-            self.fields["form_token"] = forms.CharField(
-                widget=forms.HiddenInput, max_length=64, required=False
-            )
-            if not self.is_bound:
-                self.initial["form_token"] = secrets.token_urlsafe(24)
-            elif not str(self.data.get("form_token", "")).strip():
-                # Refused below; the page shown again carries a fresh token to save with.
-                self.token_missing = True
-                data = cast(QueryDict, self.data).copy()
-                data["form_token"] = secrets.token_urlsafe(24)
-                self.data = data
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.token_missing:
-            self.add_error(None, FORM_EXPIRED_MESSAGE)
-        return cleaned
+            self.add_form_token()
 
     def clean_country(self) -> str:
         value: str = self.cleaned_data.get("country", "")

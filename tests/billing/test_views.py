@@ -19,6 +19,7 @@ from tenant_apps.billing.models import (
     Payment,
     Service,
 )
+from tenant_apps.practice.form_tokens import new_form_token
 from tests.billing.conftest import issue
 from tests.conftest import host_client, sign_in_where_sent
 
@@ -156,7 +157,12 @@ def _valid_writes(books):
     return [
         (
             "/practice/billing/clients/{client}/payments/new/".format(**books),
-            {"method": "cash", "amount": "1.00", "received_on": "2026-11-20"},
+            {
+                "method": "cash",
+                "amount": "1.00",
+                "received_on": "2026-11-20",
+                "form_token": new_form_token(),
+            },
         ),
         (
             "/practice/billing/clients/{client}/statements/new/".format(**books),

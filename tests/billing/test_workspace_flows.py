@@ -2,15 +2,20 @@
 was typed, and masked tax ids."""
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
-from tenant_apps.billing import selectors
+from tenant_apps.billing import selectors, services
 from tenant_apps.billing.models import BillingProfile, Invoice, Payment, Service
+from tenant_apps.clients.models import Client
+from tenant_apps.practice.form_tokens import new_form_token
 from tenants.models import Practice
+from tests.billing.conftest import issue
 
 HOST = "sunrise.localhost"
 
@@ -92,6 +97,7 @@ def test_an_invoice_is_made_issued_and_paid_through_the_forms(
     with schema_context(sunrise.schema_name):
         service = Service.objects.create(name="Therapy", fee=15000, cpt_code="90834")
     lines = {
+        "form_token": new_form_token(),
         "lines-TOTAL_FORMS": 2,
         "lines-INITIAL_FORMS": 0,
         "lines-MIN_NUM_FORMS": 1,
@@ -117,6 +123,7 @@ def test_an_invoice_is_made_issued_and_paid_through_the_forms(
     bad = biller_browser.post(
         f"/practice/billing/clients/{carol_record.pk}/payments/new/",
         {
+            "form_token": new_form_token(),
             "method": "check",
             "amount": "100.005",
             "received_on": "2026-11-20",
@@ -129,6 +136,7 @@ def test_an_invoice_is_made_issued_and_paid_through_the_forms(
     paid = biller_browser.post(
         f"/practice/billing/clients/{carol_record.pk}/payments/new/",
         {
+            "form_token": new_form_token(),
             "method": "check",
             "amount": "250.00",
             "received_on": "2026-11-20",
@@ -167,6 +175,7 @@ TODAY = datetime(2026, 11, 20, 20, tzinfo=UTC)
 
 def _one_line(**line):
     return {
+        "form_token": new_form_token(),
         "lines-TOTAL_FORMS": 1,
         "lines-INITIAL_FORMS": 0,
         "lines-MIN_NUM_FORMS": 1,
@@ -303,7 +312,13 @@ def test_a_service_a_year_ahead_is_accepted(sunrise, biller_browser, carol_recor
 def test_a_payment_out_of_range_is_explained_and_not_recorded(
     sunrise, biller_browser, carol_record, fields, message
 ):
-    posted = {"method": "check", "amount": "100.00", "received_on": "2026-11-20", **fields}
+    posted = {
+        "form_token": new_form_token(),
+        "method": "check",
+        "amount": "100.00",
+        "received_on": "2026-11-20",
+        **fields,
+    }
 
     with time_machine.travel(TODAY, tick=False):
         response = biller_browser.post(
@@ -337,3 +352,128 @@ def test_an_absurd_service_fee_or_write_off_is_explained(sunrise, alice_browser,
     with schema_context(sunrise.schema_name):
         assert not Service.objects.exists()
         assert selectors.client_balance(carol_record) == 15000
+
+
+def _pay(browser, client, token, **fields):
+    posted = {"form_token": token, "method": "cash", "amount": "50.00", "received_on": "2026-11-20"}
+    url = f"/practice/billing/clients/{client.pk}/payments/new/"
+    return browser.post(url, {**posted, **fields}, HTTP_HOST=HOST)
+
+
+def test_an_invoice_form_sent_twice_issues_one_invoice(sunrise, biller_browser, carol_record):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+    form = {**_one_line(unit_fee="100.00"), "action": "issue"}
+
+    first = biller_browser.post(url, form, HTTP_HOST=HOST)
+    second = biller_browser.post(url, form, HTTP_HOST=HOST, follow=True)
+
+    with schema_context(sunrise.schema_name):
+        invoice = Invoice.objects.get()
+        assert invoice.status == "issued"
+        assert selectors.client_balance(carol_record) == 10000
+    assert first["Location"] == f"/practice/billing/invoices/{invoice.pk}/"
+    assert second.redirect_chain == [(first["Location"], 302)]
+    assert "Invoice saved." in second.content.decode()
+
+
+def test_a_payment_form_sent_twice_records_one_payment(sunrise, biller_browser, carol_record):
+    with schema_context(sunrise.schema_name):
+        invoice = issue(carol_record, fee=10000)
+    token = new_form_token()
+
+    first = _pay(biller_browser, carol_record, token, **{f"apply_{invoice.pk}": "50.00"})
+    # The first payment paid part of the invoice; the second sees what the first one did.
+    second = _pay(biller_browser, carol_record, token, **{f"apply_{invoice.pk}": "50.00"})
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    with schema_context(sunrise.schema_name):
+        assert Payment.objects.count() == 1
+        assert selectors.client_balance(carol_record) == 5000
+    # A new form (a new token) records a second payment, as the practice means it to.
+    assert _pay(biller_browser, carol_record, new_form_token()).status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Payment.objects.count() == 2
+
+
+def test_a_payment_posted_without_its_form_token_is_refused_and_keeps_what_was_typed(
+    sunrise, biller_browser, carol_record
+):
+    response = _pay(biller_browser, carol_record, "", reference="Check 7731")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "This form has expired. Check the details and save again." in text
+    assert 'value="Check 7731"' in text
+    (fresh,) = re.findall(r'name="form_token" value="([^"]+)"', text)
+    assert _pay(biller_browser, carol_record, fresh).status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert Payment.objects.count() == 1
+
+
+def test_a_payment_sent_twice_at_once_waits_for_the_first_and_finds_it(
+    committed_practice, django_db_blocker
+):
+    """Two real connections: the second submit reads before the first commits, then queues
+    behind the client's row lock and finds the first payment instead of adding a twin."""
+    token, received = new_form_token(), datetime(2026, 11, 20, 15, tzinfo=UTC)
+    holding, release = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def pay() -> None:
+        services.record_payment(
+            payer, actor=None, method="cash", amount=5000, received_at=received, form_token=token
+        )
+
+    def first() -> None:
+        try:
+            with schema_context(committed_practice.schema_name), transaction.atomic():
+                pay()
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            with schema_context(committed_practice.schema_name):
+                pay()
+                outcome.append("recorded")
+        except services.AlreadySaved as saved:
+            outcome.append(saved.earlier)
+        finally:
+            connection.close()
+
+    with django_db_blocker.unblock():
+        with schema_context(committed_practice.schema_name):
+            payer = Client.objects.create(legal_first_name="Pat", legal_last_name="Payer")
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        holding.wait(timeout=30)
+        threads[1].start()
+        try:
+            _wait_until_a_row_lock_is_awaited()
+        finally:
+            release.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        with schema_context(committed_practice.schema_name):
+            payments = list(Payment.objects.filter(client=payer))
+        connection.close()
+
+    assert len(payments) == 1
+    assert outcome == payments
+
+
+def _wait_until_a_row_lock_is_awaited() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            # A connection waiting for another's row lock waits on its transaction id.
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("the second payment never waited for the first")
