@@ -1,6 +1,7 @@
 import secrets
 from typing import ClassVar
 
+import phonenumbers
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -127,6 +128,20 @@ class Practice(TenantMixin):
         from tenants.hosts import practice_url
 
         return practice_url(self, "/")
+
+    @property
+    def display_phone(self) -> str:
+        """The phone number as people write it: national form in the practice's own country,
+        international form otherwise; the stored text when it does not parse."""
+        if not self.phone:
+            return ""
+        try:
+            number = phonenumbers.parse(self.phone, self.country or None)
+        except phonenumbers.NumberParseException:
+            return self.phone
+        home = phonenumbers.region_code_for_number(number) == self.country
+        style = phonenumbers.PhoneNumberFormat
+        return phonenumbers.format_number(number, style.NATIONAL if home else style.INTERNATIONAL)
 
     @property
     def display_address_lines(self) -> list[str]:

@@ -5,6 +5,8 @@ session for the new host. The old host signs a token naming the user and the sch
 new host accepts it once, within a minute, for the same schema only.
 """
 
+import secrets
+
 from django.contrib.auth import login
 from django.core import signing
 from django.core.cache import cache
@@ -22,7 +24,10 @@ MAX_AGE_SECONDS = 60
 
 
 def handoff_url(practice: Practice, user: User, *, next_path: str) -> str:
-    token = signing.dumps({"u": user.pk, "s": connection.schema_name, "n": next_path}, salt=SALT)
+    # The nonce keeps two handoffs of one user to one page within a second (two moves in a
+    # row) from being the same token, which the first use would spend for both.
+    payload = {"u": user.pk, "s": connection.schema_name, "n": next_path, "r": secrets.token_hex(8)}
+    token = signing.dumps(payload, salt=SALT)
     return practice_url(practice, reverse("workspace:handoff", kwargs={"token": token}))
 
 

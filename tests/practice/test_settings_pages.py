@@ -1,8 +1,10 @@
 """Practice Details and Client Portal settings in the workspace."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from tenants.models import Practice
 from tests.conftest import host_client
@@ -42,7 +44,15 @@ def test_the_owner_saves_practice_details_and_clients_see_them(alice_browser, su
     assert "Sunrise Therapy &amp; Wellness" in portal
     assert "120 Example Avenue" in portal
     assert "Cancel 48 hours ahead, please." in portal
-    assert "+12125550147" in portal
+    # Dialled as stored, shown as people in the practice's country write it.
+    assert '<a href="tel:+12125550147">(212) 555-0147</a>' in portal
+
+
+def test_a_phone_abroad_is_shown_in_international_form(alice_browser, sunrise):
+    alice_browser.post(DETAILS_URL, {**VALID_DETAILS, "phone": "+44 20 7946 0958"})
+
+    portal = host_client("sunrise.localhost").get("/").content.decode()
+    assert '<a href="tel:+442079460958">+44 20 7946 0958</a>' in portal
 
 
 def test_the_address_is_hidden_from_clients_when_the_practice_says_so(alice_browser):
@@ -154,6 +164,19 @@ def test_saving_a_new_slug_moves_the_portal_and_keeps_the_owner_signed_in(alice_
     # The handoff link works once.
     replay = host_client("sunrise-care.localhost").get(handoff.split(":8000", 1)[1])
     assert replay["Location"].startswith("/practice/sign-in/")
+
+
+def test_two_moves_in_the_same_second_each_keep_the_owner_signed_in(alice_browser, sunrise):
+    with time_machine.travel(datetime(2026, 11, 20, 15, tzinfo=UTC), tick=False):
+        first = alice_browser.post(PORTAL_URL, {"slug": "sunrise-care", "action": "save"})
+        moved = host_client("sunrise-care.localhost")
+        assert moved.get(first["Location"].split(":8000", 1)[1])["Location"] == PORTAL_URL
+        second = moved.post(PORTAL_URL, {"slug": "sunrise-well", "action": "save"})
+        again = host_client("sunrise-well.localhost")
+        landed = again.get(second["Location"].split(":8000", 1)[1])
+
+    assert landed["Location"] == PORTAL_URL
+    assert b'value="sunrise-well"' in again.get(PORTAL_URL).content
 
 
 def test_a_handoff_token_is_refused_at_another_practice(alice_browser, harbor):

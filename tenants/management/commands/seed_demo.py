@@ -105,10 +105,8 @@ class Command(BaseCommand):
             region=region,
             postal_code=postal_code,
             country=country,
-            cancellation_policy=(
-                "Please cancel at least 24 hours ahead. Late cancellations may be charged "
-                "the full session fee."
-            ),
+            # The portal adds the notice period ("Please cancel at least 24 hours before…").
+            cancellation_policy="Late cancellations may be charged the full session fee.",
         )
         with schema_context(practice.schema_name):
             users = {}
