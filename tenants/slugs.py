@@ -28,6 +28,7 @@ RESERVED_WORDS = frozenset(
         "ftp",
         "help",
         "imap",
+        "localhost",
         "login",
         "mail",
         "media",

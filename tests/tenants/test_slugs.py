@@ -44,6 +44,7 @@ def test_it_accepts_and_normalizes_valid_slugs(value, expected):
         ("status", "reserved"),
         ("billing", "reserved"),
         ("WWW", "reserved"),
+        ("localhost", "reserved"),
     ],
 )
 def test_it_rejects_invalid_slugs_with_a_reason(value, code):
