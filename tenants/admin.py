@@ -112,29 +112,43 @@ class PracticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Suspend selected practices")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
-        for practice in queryset:
-            services.set_practice_status(
-                practice,
-                operator=request.user,  # type: ignore[arg-type]
-                status=Practice.Status.SUSPENDED,
-            )
-        self.message_user(request, f"Suspended {queryset.count()} practice(s).")
+        self._set_status(request, queryset, Practice.Status.SUSPENDED, done="Suspended")
 
     @admin.action(description="Restore selected practices")
     def restore(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
-        for practice in queryset:
-            services.set_practice_status(
-                practice,
-                operator=request.user,  # type: ignore[arg-type]
-                status=Practice.Status.ACTIVE,
-            )
-        self.message_user(request, f"Restored {queryset.count()} practice(s).")
+        self._set_status(request, queryset, Practice.Status.ACTIVE, done="Restored")
+
+    def _set_status(
+        self, request: HttpRequest, queryset: QuerySet[Practice], status: str, *, done: str
+    ) -> None:
+        selected = list(queryset)
+        changing = [practice for practice in selected if practice.status != status]
+        for practice in changing:
+            services.set_practice_status(practice, operator=request.user, status=status)  # type: ignore[arg-type]
+        self._report(request, done, changed=len(changing), unchanged=len(selected) - len(changing))
 
     @admin.action(description="Unlock the portal address of selected practices")
     def unlock_portal_url(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
-        for practice in queryset.filter(portal_locked_at__isnull=False):
+        selected = list(queryset)
+        changing = [practice for practice in selected if practice.portal_locked_at is not None]
+        for practice in changing:
             services.unlock_portal_url(practice, operator=request.user)  # type: ignore[arg-type]
-        self.message_user(request, "Unlocked; old addresses stay reserved and redirect.")
+        self._report(
+            request, "Unlocked", changed=len(changing), unchanged=len(selected) - len(changing)
+        )
+        if changing:
+            self.message_user(request, "Old addresses stay reserved and redirect.")
+
+    def _report(self, request: HttpRequest, done: str, *, changed: int, unchanged: int) -> None:
+        """Say what the action changed, and what it left because it was that way already."""
+        if changed:
+            self.message_user(request, f"{done} {changed} practice(s).")
+        if unchanged:
+            self.message_user(
+                request,
+                f"{unchanged} practice(s) left as they were: nothing to do.",
+                level=messages.WARNING,
+            )
 
 
 @admin.register(Plan)

@@ -96,6 +96,26 @@ def test_suspending_answers_503_and_restoring_brings_it_back(console, sunrise):
     assert {"practice.suspended", "practice.active"} <= actions
 
 
+def test_the_console_says_what_an_action_changed_and_what_it_left(console, sunrise, harbor):
+    console.post(PRACTICES, {"action": "suspend", "_selected_action": [harbor.pk]})
+
+    response = console.post(
+        PRACTICES, {"action": "restore", "_selected_action": [sunrise.pk, harbor.pk]}, follow=True
+    )
+
+    text = response.content.decode()
+    assert "Restored 1 practice(s)." in text
+    assert "1 practice(s) left as they were: nothing to do." in text
+    assert AuditEvent.objects.filter(action="practice.active").count() == 1
+
+    unlocked = console.post(
+        PRACTICES, {"action": "unlock_portal_url", "_selected_action": [sunrise.pk]}, follow=True
+    ).content.decode()
+    assert "Unlocked" not in unlocked
+    assert "1 practice(s) left as they were: nothing to do." in unlocked
+    assert not AuditEvent.objects.filter(action="portal.unlocked").exists()
+
+
 def test_changing_the_plan_turns_booking_on_at_once(console, harbor, sunrise, ivan):
     assert not harbor.booking_available
     response = console.post(
