@@ -9,6 +9,12 @@ class _RoleSignInForm(AuthenticationForm):
     gets the same message as a wrong password."""
 
     allowed_roles: frozenset[str] = frozenset()
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Email addresses are matched whatever their case; only the password is exact.
+        "invalid_login": "Please enter a correct email and password. The password is "
+        "case-sensitive.",
+    }
 
     username = forms.EmailField(
         label="Email",

@@ -56,6 +56,9 @@ class ClientForm(FormTokenMixin, _PhoneCleaning, forms.ModelForm):  # type: igno
     """A client record in the workspace. Adding one carries a one-time `form_token`
     (tenant_apps/practice/form_tokens.py), so the same form sent twice adds the client once."""
 
+    # Declared here so that "USA" gets clean_country's message, not the column's length one.
+    country = forms.CharField(required=False, help_text="Two letters, such as US or GB.")
+
     class Meta:
         model = Client
         fields = [

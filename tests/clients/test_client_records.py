@@ -50,6 +50,14 @@ def test_a_bad_phone_keeps_everything_typed(alice_browser):
     assert 'value="Hazel"' in content and 'value="Brook"' in content
 
 
+def test_a_three_letter_country_gets_the_country_message(alice_browser, sunrise):
+    response = add_client(alice_browser, {**NEW_CLIENT, "country": "USA"})
+
+    content = response.content.decode()
+    assert "Use the two-letter country code, such as US or GB." in content
+    assert "at most 2 characters" not in content and 'value="USA"' in content
+
+
 def test_an_unknown_country_code_is_explained_and_keeps_everything_typed(alice_browser, sunrise):
     response = add_client(alice_browser, {**NEW_CLIENT, "country": "zz"})
 
