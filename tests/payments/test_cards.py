@@ -222,6 +222,17 @@ def test_cards_are_hidden_until_the_practice_can_take_charges(
     assert fake_stripe.calls == []
 
 
+def test_a_client_with_nothing_billed_finds_her_cards_from_home(
+    carol_browser, carol_record, sunrise_stripe
+):
+    home = carol_browser.get("/").content.decode()
+    assert "You have no invoices, statements or superbills." in home
+    assert 'href="/billing/"' in home
+
+    billing = carol_browser.get("/billing/").content.decode()
+    assert f'<a href="{CARDS_URL}">Cards on file</a>' in billing
+
+
 def test_the_first_card_is_default_and_the_default_can_move(
     carol_browser, carol_record, sunrise, sunrise_stripe
 ):
