@@ -294,18 +294,26 @@ def confirm_step(request: HttpRequest, service_pk: str, clinician_pk: str) -> Ht
     context = _confirm_context(request, service_pk, clinician_pk, new_client=False)
     if request.method == "POST":
         user = acting_user(request)
+        client = client_for_portal_user(user)
+        slot = {
+            "service": context["service"],
+            "clinician": context["clinician"],
+            "start_at": context["start_at"],
+        }
         try:
             appointment = services.book_appointment(
                 practice=request_practice(request),
-                client=client_for_portal_user(user),
-                service=context["service"],
-                clinician=context["clinician"],
-                start_at=context["start_at"],
+                client=client,
                 actor=user,
                 request=request,
+                **slot,
             )
         except ValidationError as error:
-            return _slot_gone(request, context, error)
+            # Sent twice (a double click): the slot is taken by this client's own booking.
+            earlier = selectors.held_by_client(client, **slot)
+            if earlier is None:
+                return _slot_gone(request, context, error)
+            appointment = earlier
         if appointment.status == Appointment.Status.CONFIRMED:
             messages.success(request, "Your appointment is booked. We've emailed you the details.")
         else:

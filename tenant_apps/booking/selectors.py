@@ -239,6 +239,23 @@ def appointments_for_client(client: Client) -> QuerySet[Appointment]:
     return _with_relations(Appointment.objects.filter(client=client))
 
 
+def held_by_client(
+    client: Client, *, service: BookableService, clinician: User, start_at: datetime
+) -> Appointment | None:
+    """The client's own live appointment at exactly this time: what a booking sent twice
+    (a double click) made the first time."""
+    return (
+        appointments_for_client(client)
+        .filter(
+            service=service,
+            clinician=clinician,
+            start_at=start_at,
+            status__in=Appointment.HOLDING_STATUSES,
+        )
+        .first()
+    )
+
+
 def get_appointment_for_client(client: Client, pk: str | int | None) -> Appointment:
     found = appointments_for_client(client).filter(pk=str(pk)).first() if _digits(pk) else None
     if found is None:

@@ -177,6 +177,18 @@ def test_a_taken_slot_is_refused_and_no_longer_offered(
     assert f"?start={TUESDAY_TEN}".encode() in slots
 
 
+def test_a_booking_sent_twice_shows_the_client_her_appointment(
+    sunrise, bob, carol_browser, booked, session_service
+):
+    again = book(carol_browser, session_service, bob)
+
+    assert again["Location"] == f"/appointments/{booked.pk}/"
+    page = carol_browser.get(again["Location"]).content.decode()
+    assert "Your appointment is booked." in page and "not available" not in page
+    assert only_appointment(sunrise).pk == booked.pk
+    assert mail.outbox == []  # the first booking's email is the only one
+
+
 def test_a_refused_client_is_sent_back_to_the_free_times_of_that_day(
     sunrise, bob, carol_browser, dave_browser, dave_record, booked, session_service
 ):
