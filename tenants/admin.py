@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -7,12 +8,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from shared_apps.plans.models import Plan
 from tenant_apps.practice.forms import time_zone_names
 from tenants import services
+from tenants.hosts import host_for_slug
 from tenants.models import Domain, Practice
-from tenants.slugs import validate_slug
+from tenants.slugs import normalize_slug, validate_slug
 
 
 class ProvisionForm(forms.Form):
@@ -83,6 +86,7 @@ class PracticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form = ProvisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            practice: Practice | None
             try:
                 practice = services.provision_practice(
                     actor=request.user,
@@ -94,8 +98,11 @@ class PracticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     time_zone=data["time_zone"],
                 )
             except ValidationError as error:
-                form.add_error("slug", error)
-            else:
+                # Sent twice (a double click): the first submit took the slug for this practice.
+                practice = _just_provisioned(slug=data["slug"], name=data["name"])
+                if practice is None:
+                    form.add_error("slug", error)
+            if practice is not None:
                 self.message_user(
                     request,
                     f"Provisioned {practice.name}; the owner's invitation is on its way.",
@@ -149,6 +156,15 @@ class PracticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 f"{unchanged} practice(s) left as they were: nothing to do.",
                 level=messages.WARNING,
             )
+
+
+def _just_provisioned(*, slug: str, name: str) -> Practice | None:
+    """The practice of this name made at this slug in the last two minutes, if any."""
+    return Practice.objects.filter(
+        domains__domain=host_for_slug(normalize_slug(slug)),
+        name=name,
+        created_at__gte=timezone.now() - timedelta(minutes=2),
+    ).first()
 
 
 @admin.register(Plan)

@@ -72,6 +72,27 @@ def test_it_provisions_a_practice_from_the_console(console, django_capture_on_co
     assert AuditEvent.objects.filter(action="practice.provisioned").exists()
 
 
+def test_a_provisioning_form_sent_twice_makes_one_practice_and_says_so_twice(
+    console, sunrise, django_capture_on_commit_callbacks
+):
+    form = {
+        "name": "Maple Counseling",
+        "slug": "maple",
+        "owner_email": "owner@maple.test",
+        "plan": sunrise.plan_id,
+        "time_zone": "America/Toronto",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        first = console.post(f"{PRACTICES}add/", form)
+        second = console.post(f"{PRACTICES}add/", form, follow=True)
+
+    assert first.status_code == 302
+    assert "Provisioned Maple Counseling" in second.content.decode()
+    assert "already taken" not in second.content.decode()
+    assert Practice.objects.filter(domains__domain="maple.localhost").count() == 1
+    assert [m.to for m in mail.outbox] == [["owner@maple.test"]]
+
+
 def test_provisioning_a_taken_slug_shows_the_reason(console, sunrise):
     response = console.post(
         f"{PRACTICES}add/",
