@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from tenant_apps.accounts.access import acting_user, staff_required
 from tenant_apps.accounts.models import Role
-from tenant_apps.accounts.selectors import get_staff_member, staff_members
+from tenant_apps.accounts.selectors import get_staff_member, invited_staff_member, staff_members
 from tenant_apps.accounts.services import add_staff_member
 from tenant_apps.clients.services import set_practice_wide_access
 from tenant_apps.practice import handoff
@@ -126,8 +126,10 @@ def team(request: HttpRequest) -> HttpResponse:
         try:
             add_staff_member(actor=owner, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("email", error)
-        else:
+            # Sent twice (a double click): the first submit added and invited this person.
+            if invited_staff_member(**form.cleaned_data) is None:
+                form.add_error("email", error)
+        if not form.errors:
             messages.success(request, "Invitation sent.")
             return redirect("workspace:team")
     return render(request, "workspace/team.html", {"form": form, "staff": staff_members()})

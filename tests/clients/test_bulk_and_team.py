@@ -86,6 +86,25 @@ def test_a_used_team_invitation_says_so_and_leads_to_sign_in_and_a_password_rese
     assert 'href="/practice/sign-in/"' in page and 'href="/practice/password-reset/"' in page
 
 
+def test_an_invitation_sent_twice_adds_and_emails_the_person_once(
+    alice_browser, sunrise, django_capture_on_commit_callbacks
+):
+    gus = {"full_name": "Gus Grant", "email": "gus@sunrise.test", "role": Role.BILLER}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = alice_browser.post("/practice/settings/team/", gus)
+        second = alice_browser.post("/practice/settings/team/", gus, follow=True)
+
+    assert first.status_code == 302
+    page = second.content.decode()
+    assert "Invitation sent." in page and "already uses this email" not in page
+    assert len(mail.outbox) == 1
+    with schema_context(sunrise.schema_name):
+        assert User.objects.filter(email="gus@sunrise.test").count() == 1
+    # Another role for the same address is a different request, and refused with the reason.
+    refused = alice_browser.post("/practice/settings/team/", {**gus, "role": Role.OWNER})
+    assert b"already uses this email address" in refused.content
+
+
 def test_an_existing_address_is_refused_with_a_reason(alice_browser, bob):
     response = alice_browser.post(
         "/practice/settings/team/", {"full_name": "Bob", "email": bob.email, "role": Role.CLINICIAN}
