@@ -9,6 +9,7 @@ shared public tables.
 
 import html
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -135,6 +136,20 @@ def harbor_client(harbor: Practice) -> Client:
 @pytest.fixture
 def platform_client(db: None) -> Client:
     return host_client("localhost")
+
+
+def wait_until_a_transaction_waits_for_another() -> None:
+    """Until some connection waits for another transaction, as an insert does behind an
+    uncommitted twin under a unique index, or a `SELECT ... FOR UPDATE` behind a row lock."""
+    with connection.cursor() as cursor:
+        for _ in range(600):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("no connection ever waited for another transaction")
 
 
 def signed_in(host: str, person: User, *, url: str) -> Client:

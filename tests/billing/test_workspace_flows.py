@@ -16,6 +16,7 @@ from tenant_apps.clients.models import Client
 from tenant_apps.practice.form_tokens import new_form_token
 from tenants.models import Practice
 from tests.billing.conftest import issue
+from tests.conftest import wait_until_a_transaction_waits_for_another
 
 HOST = "sunrise.localhost"
 
@@ -453,7 +454,7 @@ def test_a_payment_sent_twice_at_once_waits_for_the_first_and_finds_it(
         holding.wait(timeout=30)
         threads[1].start()
         try:
-            _wait_until_a_row_lock_is_awaited()
+            wait_until_a_transaction_waits_for_another()
         finally:
             release.set()
             for thread in threads:
@@ -464,16 +465,3 @@ def test_a_payment_sent_twice_at_once_waits_for_the_first_and_finds_it(
 
     assert len(payments) == 1
     assert outcome == payments
-
-
-def _wait_until_a_row_lock_is_awaited() -> None:
-    with connection.cursor() as cursor:
-        for _ in range(600):
-            # A connection waiting for another's row lock waits on its transaction id.
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
-            )
-            if cursor.fetchone()[0]:
-                return
-            threading.Event().wait(0.05)
-    raise AssertionError("the second payment never waited for the first")

@@ -10,7 +10,11 @@ from django_tenants.utils import schema_context
 
 from tenant_apps.audit.models import AuditEvent
 from tenant_apps.clients.models import Client
-from tests.conftest import host_client, sign_in_where_sent
+from tests.conftest import (
+    host_client,
+    sign_in_where_sent,
+    wait_until_a_transaction_waits_for_another,
+)
 from tests.personas import PASSWORD
 
 
@@ -38,19 +42,6 @@ def test_asking_again_with_a_known_address_answers_the_same_and_creates_nothing(
     assert b"The practice will review your request" in response.content
     with schema_context(sunrise.schema_name):
         assert Client.objects.filter(email=carol_record.email).count() == 1
-
-
-def _wait_until_a_connection_waits_for_a_lock() -> None:
-    with connection.cursor() as cursor:
-        for _ in range(600):
-            # A row waiting for another transaction's insert waits on its transaction id.
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
-            )
-            if cursor.fetchone()[0]:
-                return
-            threading.Event().wait(0.05)
-    raise AssertionError("the second request never waited for the first")
 
 
 def test_the_same_request_sent_twice_at_once_adds_one_record_and_answers_both(
@@ -88,7 +79,7 @@ def test_the_same_request_sent_twice_at_once_adds_one_record_and_answers_both(
         holding.wait(timeout=30)
         threads[1].start()
         try:
-            _wait_until_a_connection_waits_for_a_lock()
+            wait_until_a_transaction_waits_for_another()
         finally:
             release.set()
             for thread in threads:
