@@ -5,6 +5,7 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from tenant_apps.accounts.models import STAFF_ROLES, Role, User, normalize_email
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 STAFF_INVITATION = "staff_invitation"
 PASSWORD_RESET = "password_reset"
+EMAIL_IN_USE_MESSAGE = "Someone at this practice already uses this email address."
 
 
 def invite_staff_member(user: User, *, actor: Any) -> None:
@@ -56,7 +58,12 @@ def add_staff_member(*, actor: User, full_name: str, email: str, role: str) -> U
         raise ValidationError("Choose a staff role.")
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
-        raise ValidationError("Someone at this practice already uses this email address.")
-    user = User.objects.create_user(email, full_name=full_name, role=role)
+        raise ValidationError(EMAIL_IN_USE_MESSAGE)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, full_name=full_name, role=role)
+    except IntegrityError as error:
+        # Added at the same moment by another request (a double click) after the check.
+        raise ValidationError(EMAIL_IN_USE_MESSAGE) from error
     invite_staff_member(user, actor=actor)
     return user
