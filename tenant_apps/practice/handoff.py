@@ -6,6 +6,7 @@ new host accepts it once, within a minute, for the same schema only.
 """
 
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth import login
 from django.core import signing
@@ -23,16 +24,30 @@ SALT = "practice-host-handoff"
 MAX_AGE_SECONDS = 60
 
 
-def handoff_url(practice: Practice, user: User, *, next_path: str) -> str:
+@dataclass(frozen=True)
+class Arrival:
+    next_path: str
+    notice: str  # the confirmation the old host would have shown; "" for none
+
+
+def handoff_url(practice: Practice, user: User, *, next_path: str, notice: str = "") -> str:
+    """The link that signs `user` in at the practice's current host. `notice` travels with
+    it, since the old host's session (and its messages) stays behind."""
     # The nonce keeps two handoffs of one user to one page within a second (two moves in a
     # row) from being the same token, which the first use would spend for both.
-    payload = {"u": user.pk, "s": connection.schema_name, "n": next_path, "r": secrets.token_hex(8)}
+    payload = {
+        "u": user.pk,
+        "s": connection.schema_name,
+        "n": next_path,
+        "m": notice,
+        "r": secrets.token_hex(8),
+    }
     token = signing.dumps(payload, salt=SALT)
     return practice_url(practice, reverse("workspace:handoff", kwargs={"token": token}))
 
 
-def accept_handoff(request: HttpRequest, token: str) -> str | None:
-    """Sign the user in and return where to go, or None when the token is not good here."""
+def accept_handoff(request: HttpRequest, token: str) -> Arrival | None:
+    """Sign the user in and say where to go, or None when the token is not good here."""
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
     except signing.BadSignature:
@@ -49,4 +64,4 @@ def accept_handoff(request: HttpRequest, token: str) -> str | None:
     next_path = data.get("n") or "/practice/"
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
         next_path = "/practice/"
-    return str(next_path)
+    return Arrival(next_path=str(next_path), notice=str(data.get("m") or ""))

@@ -85,28 +85,35 @@ def client_portal_settings(request: HttpRequest) -> HttpResponse:
         try:
             if action == "lock":
                 services.lock_portal_url(practice, actor=request.user, slug=slug)
-                messages.success(request, "Your portal address is saved and locked.")
+                notice = "Your portal address is saved and locked."
             else:
                 services.change_portal_slug(practice, actor=request.user, slug=slug)
-                messages.success(request, "Your portal address is saved.")
+                notice = "Your portal address is saved."
         except ValidationError as error:
             form.add_error("slug", error)
         else:
             # The practice moved host and cookies are host-only: hand the signed-in staff
             # member over to the new host with a short-lived, single-use link.
             return redirect(
-                handoff.handoff_url(practice, acting_user(request), next_path=request.path)
+                handoff.handoff_url(
+                    practice, acting_user(request), next_path=request.path, notice=notice
+                )
             )
 
     return render(request, "workspace/client_portal.html", {"form": form})
 
 
 def accept_handoff(request: HttpRequest, token: str) -> HttpResponse:
-    destination = handoff.accept_handoff(request, token)
-    if destination is None:
+    arrival = handoff.accept_handoff(request, token)
+    if arrival is None:
+        if request.user.is_authenticated and request.user.is_practice_staff:  # type: ignore[union-attr]
+            # A spent link opened again (back button, reload) by someone signed in here.
+            return redirect("workspace:home")
         messages.info(request, "Please sign in to continue.")
         return redirect("accounts:staff_login")
-    return redirect(destination)
+    if arrival.notice:
+        messages.success(request, arrival.notice)
+    return redirect(arrival.next_path)
 
 
 @staff_required

@@ -158,12 +158,16 @@ def test_saving_a_new_slug_moves_the_portal_and_keeps_the_owner_signed_in(alice_
     new_host = host_client("sunrise-care.localhost")
     landed = new_host.get(handoff.split(":8000", 1)[1])
     assert landed["Location"] == PORTAL_URL
-    assert b'value="sunrise-care"' in new_host.get(PORTAL_URL).content
+    page = new_host.get(PORTAL_URL).content.decode()
+    assert 'value="sunrise-care"' in page
+    # The confirmation travels with the handoff: the old host's session stays behind.
+    assert "Your portal address is saved." in page
     assert host_client("sunrise.localhost").get("/").status_code == 404
 
-    # The handoff link works once.
+    # The handoff link works once; opened again by the one it signed in, it goes home.
     replay = host_client("sunrise-care.localhost").get(handoff.split(":8000", 1)[1])
     assert replay["Location"].startswith("/practice/sign-in/")
+    assert new_host.get(handoff.split(":8000", 1)[1])["Location"] == "/practice/"
 
 
 def test_two_moves_in_the_same_second_each_keep_the_owner_signed_in(alice_browser, sunrise):
