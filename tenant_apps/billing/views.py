@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -39,8 +39,10 @@ from tenant_apps.billing.models import (
     BillingRun,
     Invoice,
     Location,
+    Payment,
     Service,
 )
+from tenant_apps.billing.money import format_amount, parse_amount
 from tenant_apps.clients.models import Client
 from tenant_apps.clients.selectors import clients_for_staff
 from tenant_apps.payments.card_requests import expiring_default_cards
@@ -218,21 +220,49 @@ def client_billing(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
+def _same_invoice(invoice: Invoice, lines: list[dict[str, Any]]) -> bool:
+    """Whether posted invoice lines are the ones `invoice` was made from (by count and fees)."""
+    posted = [line for line in lines if line]
+    fees = sum(line["units"] * line["unit_fee"] - (line.get("adjustment") or 0) for line in posted)
+    return len(posted) == invoice.lines.count() and fees == invoice.subtotal
+
+
+def _same_payment(payment: Payment, data: QueryDict, currency: str) -> bool:
+    """Whether posted payment details are those of `payment`; read from the raw post, since
+    the invoices the first submit paid are no longer offered by the form."""
+    try:
+        amount = parse_amount(str(data.get("amount", "")), currency)
+    except ValidationError:
+        return False
+    return (amount, data.get("method"), str(data.get("reference", "")).strip()) == (
+        payment.amount,
+        payment.method,
+        payment.reference,
+    )
+
+
 @managers_only
 @require_http_methods(["GET", "POST"])
 def invoice_create(request: HttpRequest, pk: str) -> HttpResponse:
     user = acting_user(request)
     client = selectors.get_billing_client(user, pk)
     currency = _practice(request).currency
-    # The same form sent again (a double click, a retry) shows what the first one made.
+    form = InvoiceForm(request.POST or None)
+    lines = InvoiceLineFormSet(request.POST or None, currency=currency, prefix="lines")  # type: ignore[call-arg]
     token = posted_form_token(request.POST) if request.method == "POST" else ""
     earlier = selectors.invoice_made_by_form(client, token)
     if earlier is not None:
-        messages.success(request, "Invoice saved.")
-        return redirect("billing:invoice", pk=earlier.pk)
-    form = InvoiceForm(request.POST or None)
-    lines = InvoiceLineFormSet(request.POST or None, currency=currency, prefix="lines")  # type: ignore[call-arg]
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        # The same form sent again (a double click, a retry) shows what the first one made;
+        # sent again with other lines (Back, edit, save), it says nothing more was made.
+        if lines.is_valid() and _same_invoice(earlier, lines.cleaned_data):
+            messages.success(request, "Invoice saved.")
+            return redirect("billing:invoice", pk=earlier.pk)
+        form.refuse_used_token(
+            f"This form was already saved as {earlier.label} "
+            f"({format_amount(earlier.subtotal, earlier.currency)}), and nothing else was "
+            "saved. Check the lines and save again to make another invoice."
+        )
+    elif request.method == "POST" and form.is_valid() and lines.is_valid():
         items = [
             services.LineInput(
                 service=line["service"],
@@ -359,12 +389,6 @@ def payment_create(request: HttpRequest, pk: str) -> HttpResponse:
     client = selectors.get_billing_client(user, pk)
     practice = _practice(request)
     zone = ZoneInfo(practice.time_zone)
-    # The same form sent again (a double click, a retry): its invoices may be paid by now, so
-    # look for what the first one recorded before checking the form.
-    token = posted_form_token(request.POST) if request.method == "POST" else ""
-    if selectors.payment_made_by_form(client, token) is not None:
-        messages.success(request, "Payment recorded.")
-        return redirect("billing:client", pk=client.pk)
     open_invoices = list(selectors.open_invoices(client))
     form = PaymentForm(
         request.POST or None,
@@ -372,7 +396,20 @@ def payment_create(request: HttpRequest, pk: str) -> HttpResponse:
         invoices=open_invoices,
         initial={"received_on": timezone.localdate(timezone.now(), zone)},
     )
-    if request.method == "POST" and form.is_valid():
+    token = posted_form_token(request.POST) if request.method == "POST" else ""
+    earlier = selectors.payment_made_by_form(client, token)
+    if earlier is not None:
+        # The same form sent again (a double click, a retry) shows what the first one did;
+        # sent again with other details (Back, edit, save), it says nothing more was recorded.
+        if _same_payment(earlier, request.POST, practice.currency):
+            messages.success(request, "Payment recorded.")
+            return redirect("billing:client", pk=client.pk)
+        form.refuse_used_token(
+            "This form already recorded a payment of "
+            f"{format_amount(earlier.amount, earlier.currency)}, and nothing else was recorded. "
+            "Check the details and save again to record another payment."
+        )
+    elif request.method == "POST" and form.is_valid():
         received_on = form.cleaned_data["received_on"]
         today = timezone.localdate(timezone.now(), zone)
         # Today's payments carry the moment they were recorded; earlier ones local noon.

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -76,14 +76,20 @@ def client_create(request: HttpRequest) -> HttpResponse:
         show_notes=user.role != Role.BILLER,
         initial={"assigned_clinician": user if user.role == Role.CLINICIAN else None},
     )
-    if request.method == "POST":
+    token = request.POST.get("form_token", "") if request.method == "POST" else ""
+    earlier = selectors.client_added_by_form(user, token)
+    if earlier is not None:
         # The same form sent again (a double click, a retry): the first submit added the
-        # client, and checking the form now would only find its email address taken.
-        earlier = selectors.client_added_by_form(user, request.POST.get("form_token", ""))
-        if earlier is not None:
+        # client, and checking the form now would only find its email address taken. Sent
+        # again with another name (Back, edit, save), it says nothing more was added.
+        if _same_client(earlier, request.POST):
             messages.success(request, "Client added.")
             return redirect("clients:detail", pk=earlier.pk)
-    if request.method == "POST" and form.is_valid():
+        form.refuse_used_token(
+            f"This form already added {earlier.display_name}, and nothing else was saved. "
+            "Check the details and save again to add another client."
+        )
+    elif request.method == "POST" and form.is_valid():
         try:
             client = services.add_client(
                 form.instance, actor=user, form_token=form.cleaned_data["form_token"]
@@ -94,6 +100,15 @@ def client_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Client added.")
             return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/form.html", {"form": form, "title": "Add a client"})
+
+
+def _same_client(client: Client, data: QueryDict) -> bool:
+    """Whether a posted new-client form names `client` (legal name, as typed)."""
+    posted = (str(data.get("legal_first_name", "")), str(data.get("legal_last_name", "")))
+    return tuple(part.strip() for part in posted) == (
+        client.legal_first_name,
+        client.legal_last_name,
+    )
 
 
 @staff_required

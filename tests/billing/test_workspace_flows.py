@@ -1,6 +1,7 @@
 """The workspace forms: amounts typed in major units, codes validated, errors that keep what
 was typed, and masked tax ids."""
 
+import html
 import re
 import threading
 from datetime import UTC, datetime
@@ -465,3 +466,43 @@ def test_a_payment_sent_twice_at_once_waits_for_the_first_and_finds_it(
 
     assert len(payments) == 1
     assert outcome == payments
+
+
+def test_a_used_payment_form_sent_with_other_details_records_nothing_and_says_so(
+    sunrise, biller_browser, carol_record
+):
+    token = new_form_token()
+    assert _pay(biller_browser, carol_record, token).status_code == 302
+
+    # Back, a new amount, save: the first payment stands and the page keeps what was typed.
+    edited = _pay(biller_browser, carol_record, token, amount="70.00")
+
+    text = edited.content.decode()
+    assert edited.status_code == 200
+    assert "This form already recorded a payment of $50.00, and nothing else was recorded." in text
+    assert 'value="70.00"' in text
+    (fresh,) = re.findall(r'name="form_token" value="([^"]+)"', text)
+    assert fresh != token
+    with schema_context(sunrise.schema_name):
+        assert list(Payment.objects.values_list("amount", flat=True)) == [5000]
+
+    assert _pay(biller_browser, carol_record, fresh, amount="70.00").status_code == 302
+    with schema_context(sunrise.schema_name):
+        assert sorted(Payment.objects.values_list("amount", flat=True)) == [5000, 7000]
+
+
+def test_a_used_invoice_form_sent_with_other_lines_makes_nothing_and_says_so(
+    sunrise, biller_browser, carol_record
+):
+    url = f"/practice/billing/clients/{carol_record.pk}/invoices/new/"
+    form = _one_line(unit_fee="100.00")
+    assert biller_browser.post(url, form, HTTP_HOST=HOST).status_code == 302
+
+    edited = biller_browser.post(url, {**form, "lines-0-unit_fee": "120.00"}, HTTP_HOST=HOST)
+
+    text = html.unescape(edited.content.decode())
+    assert edited.status_code == 200
+    assert "This form was already saved as Draft invoice ($100.00)" in text
+    assert 'value="120.00"' in text
+    with schema_context(sunrise.schema_name):
+        assert list(Invoice.objects.values_list("subtotal", flat=True)) == [10000]

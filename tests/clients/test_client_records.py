@@ -85,6 +85,28 @@ def test_the_same_form_sent_twice_adds_one_client(alice_browser, sunrise):
     assert "Client added." in second.content.decode()
 
 
+def test_a_used_new_client_form_sent_with_another_name_adds_nothing_and_says_so(
+    alice_browser, sunrise
+):
+    page = alice_browser.get(NEW_URL).content.decode()
+    (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
+    alice_browser.post(NEW_URL, {**NEW_CLIENT, "email": "", "form_token": token})
+
+    # Back, another person's name, save: Hazel stands and the page keeps what was typed.
+    edited = {**NEW_CLIENT, "legal_first_name": "Ivy", "email": "", "form_token": token}
+    response = alice_browser.post(NEW_URL, edited)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "This form already added Hazel Brook, and nothing else was saved." in content
+    assert 'value="Ivy"' in content
+    (fresh,) = re.findall(r'name="form_token" value="([^"]+)"', content)
+    assert alice_browser.post(NEW_URL, {**edited, "form_token": fresh}).status_code == 302
+    with schema_context(sunrise.schema_name):
+        names = Client.objects.filter(legal_last_name="Brook").values_list("legal_first_name")
+        assert sorted(names) == [("Hazel",), ("Ivy",)]
+
+
 def test_the_same_form_sent_twice_with_an_email_leads_to_the_client_added(alice_browser, sunrise):
     page = alice_browser.get(NEW_URL).content.decode()
     (token,) = re.findall(r'name="form_token" value="([^"]+)"', page)
