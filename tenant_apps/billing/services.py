@@ -588,12 +588,14 @@ def send_document(document: BillingDocument, *, actor: User | None) -> SendOutco
     if user is None or not user.is_active:
         return SendOutcome(document.pk, "skipped", "The client has no portal account.")
     key = f"{DOCUMENT_READY}:{document.pk}"
-    if document.shared_at is not None and EmailDelivery.objects.filter(key=key).exists():
-        return SendOutcome(document.pk, "skipped", "Already sent.")
     with transaction.atomic():
-        if document.shared_at is None:
-            document.shared_at = timezone.now()
-            document.save(update_fields=["shared_at"])
+        # Two sends at once (a double click) queue here; the second sees the first's email.
+        locked = BillingDocument.objects.select_for_update().get(pk=document.pk)
+        if locked.shared_at is not None and EmailDelivery.objects.filter(key=key).exists():
+            return SendOutcome(document.pk, "skipped", "Already sent.")
+        if locked.shared_at is None:
+            locked.shared_at = document.shared_at = timezone.now()
+            locked.save(update_fields=["shared_at"])
         queue_email(kind=DOCUMENT_READY, key=key, recipient=user, object_id=document.pk)
         record_event(actor, "billing.document_sent", target=document, client=client.pk)
         selectors.forget_portal_summary(client)
