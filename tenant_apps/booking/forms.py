@@ -256,7 +256,7 @@ class NewClientForm(forms.Form):
     website = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_phone(self) -> str:
-        from tenant_apps.clients.forms import normalize_phone
+        from tenant_apps.practice.phones import normalize_phone
 
         return normalize_phone(self.cleaned_data.get("phone", ""))
 

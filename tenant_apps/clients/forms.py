@@ -1,7 +1,6 @@
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -12,23 +11,10 @@ from tenant_apps.accounts.models import User
 from tenant_apps.clients.models import DEMOGRAPHIC_FIELDS, Client
 from tenant_apps.practice.countries import clean_country_code
 from tenant_apps.practice.form_tokens import FormTokenMixin
+from tenant_apps.practice.phones import normalize_phone
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "emergency_contact_phone")
 NOTES_MAX_LENGTH = 20_000
-
-
-def normalize_phone(raw: str, region: str = "US") -> str:
-    """E.164 form of a phone number, or ValidationError with a message for people."""
-    raw = raw.strip()
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, region or "US")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError("Enter a valid phone number, including the area code.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def validate_date_of_birth(value: date | None) -> date | None:

@@ -378,7 +378,7 @@ def clean_answer(question: dict[str, Any], raw: Any, *, phone_region: str = "US"
             raise ValidationError("Enter an email address such as name@example.com.") from None
         return text
     if kind == PHONE:
-        from tenant_apps.clients.forms import normalize_phone
+        from tenant_apps.practice.phones import normalize_phone
 
         return normalize_phone(text, phone_region)
     if kind == SCALE:

@@ -2,12 +2,12 @@ import zoneinfo
 from functools import cache
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
 from tenant_apps.accounts.models import Role
 from tenant_apps.practice.countries import clean_country_code
+from tenant_apps.practice.phones import normalize_phone
 from tenants.models import MAX_CLIENT_IDLE_TIMEOUT, MIN_CLIENT_IDLE_TIMEOUT, Practice
 from tenants.slugs import MAX_LENGTH, validate_slug
 
@@ -87,19 +87,11 @@ class PracticeDetailsForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        raw_phone = (cleaned.get("phone") or "").strip()
-        if raw_phone:
-            region = cleaned.get("country") or "US"
+        if cleaned.get("phone"):
             try:
-                number = phonenumbers.parse(raw_phone, str(region))
-            except phonenumbers.NumberParseException:
-                number = None
-            if number is None or not phonenumbers.is_valid_number(number):
-                self.add_error("phone", "Enter a valid phone number, including the area code.")
-            else:
-                cleaned["phone"] = phonenumbers.format_number(
-                    number, phonenumbers.PhoneNumberFormat.E164
-                )
+                cleaned["phone"] = normalize_phone(cleaned["phone"], cleaned.get("country") or "US")
+            except ValidationError as error:
+                self.add_error("phone", error)
         return cleaned
 
 

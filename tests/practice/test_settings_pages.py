@@ -67,6 +67,7 @@ def test_the_address_is_hidden_from_clients_when_the_practice_says_so(alice_brow
     "field, value, message",
     [
         ("phone", "12345", "Enter a valid phone number"),
+        ("phone", "212.555.0147 x12", "Enter the number without an extension"),
         ("time_zone", "Mars/Olympus", "Choose a time zone from the list"),
         ("name", "", "This field is required"),
         ("country", "USA", "two-letter country code"),
