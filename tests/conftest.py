@@ -10,11 +10,11 @@ shared public tables.
 import html
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -138,7 +138,7 @@ def platform_client(db: None) -> Client:
     return host_client("localhost")
 
 
-def wait_until_a_transaction_waits_for_another() -> None:
+def _wait_until_a_transaction_waits_for_another() -> None:
     """Until some connection waits for another transaction, as an insert does behind an
     uncommitted twin under a unique index, or a `SELECT ... FOR UPDATE` behind a row lock."""
     with connection.cursor() as cursor:
@@ -150,6 +150,49 @@ def wait_until_a_transaction_waits_for_another() -> None:
                 return
             threading.Event().wait(0.05)
     raise AssertionError("no connection ever waited for another transaction")
+
+
+def race_behind_an_open_transaction(
+    schema: str, hold: Callable[[], object], contend: Callable[[], object]
+) -> tuple[object, object]:
+    """Two real connections in `schema`: run `hold` in a transaction kept open until `contend`,
+    on the second connection, waits for it; then commit. Returns what `hold` returned and what
+    `contend` returned or raised. Call with the database unblocked, on committed rows."""
+    holding, release = threading.Event(), threading.Event()
+    held: list[object] = []
+    contended: list[object] = []
+
+    def first() -> None:
+        try:
+            with schema_context(schema), transaction.atomic():
+                held.append(hold())
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connection.close()
+
+    def second() -> None:
+        try:
+            with schema_context(schema):
+                contended.append(contend())
+        except Exception as error:  # the contender's refusal is what the test looks at
+            contended.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    holding.wait(timeout=30)
+    threads[1].start()
+    try:
+        _wait_until_a_transaction_waits_for_another()
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(held) == len(contended) == 1, "a side of the race never finished"
+    return held[0], contended[0]
 
 
 def signed_in(host: str, person: User, *, url: str) -> Client:

@@ -1,13 +1,12 @@
 """Sending documents: the client is emailed a link (nothing else) once per document, and the
 document appears in their portal. The monthly batch reports sent, skipped and failed."""
 
-import threading
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from tenant_apps.accounts.models import Role, User
@@ -17,7 +16,7 @@ from tenant_apps.billing.models import BillingDocument, BillingProfile, BillingR
 from tenant_apps.billing.tasks import dispatch_monthly_statements
 from tenant_apps.mail.models import EmailDelivery
 from tests.billing.conftest import issue
-from tests.conftest import wait_until_a_transaction_waits_for_another
+from tests.conftest import race_behind_an_open_transaction
 from tests.factories import ClientFactory
 
 ISSUED = datetime(2026, 11, 5, 15, tzinfo=UTC)
@@ -261,25 +260,9 @@ def test_two_sends_at_once_send_once_and_the_second_says_already_sent(
 ):
     """Two real connections: the second send queues behind the first's lock on the document
     and then finds its email, instead of reporting a send of its own."""
-    holding, release = threading.Event(), threading.Event()
-    outcomes: list[services.SendOutcome] = []
 
-    def first() -> None:
-        try:
-            with schema_context(committed_practice.schema_name), transaction.atomic():
-                outcomes.append(services.send_document(document, actor=None))
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            holding.set()
-            connection.close()
-
-    def second() -> None:
-        try:
-            with schema_context(committed_practice.schema_name):
-                outcomes.append(services.send_document(document, actor=None))
-        finally:
-            connection.close()
+    def send() -> services.SendOutcome:
+        return services.send_document(document, actor=None)
 
     with django_db_blocker.unblock():
         with schema_context(committed_practice.schema_name):
@@ -287,16 +270,7 @@ def test_two_sends_at_once_send_once_and_the_second_says_already_sent(
             rory = ClientFactory(email=user.email, user=user)
             with time_machine.travel(ISSUED, tick=False):
                 document = BillingDocument.objects.get(invoice=issue(rory, fee=9000))
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        threads[0].start()
-        holding.wait(timeout=30)
-        threads[1].start()
-        try:
-            wait_until_a_transaction_waits_for_another()
-        finally:
-            release.set()
-            for thread in threads:
-                thread.join(timeout=30)
+        outcomes = race_behind_an_open_transaction(committed_practice.schema_name, send, send)
         with schema_context(committed_practice.schema_name):
             deliveries = EmailDelivery.objects.filter(object_id=document.pk).count()
             events = AuditEvent.objects.filter(action="billing.document_sent").count()

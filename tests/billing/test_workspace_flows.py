@@ -3,12 +3,11 @@ was typed, and masked tax ids."""
 
 import html
 import re
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from tenant_apps.billing import selectors, services
@@ -17,7 +16,7 @@ from tenant_apps.clients.models import Client
 from tenant_apps.practice.form_tokens import new_form_token
 from tenants.models import Practice
 from tests.billing.conftest import issue
-from tests.conftest import wait_until_a_transaction_waits_for_another
+from tests.conftest import race_behind_an_open_transaction
 
 HOST = "sunrise.localhost"
 
@@ -419,53 +418,22 @@ def test_a_payment_sent_twice_at_once_waits_for_the_first_and_finds_it(
     """Two real connections: the second submit reads before the first commits, then queues
     behind the client's row lock and finds the first payment instead of adding a twin."""
     token, received = new_form_token(), datetime(2026, 11, 20, 15, tzinfo=UTC)
-    holding, release = threading.Event(), threading.Event()
-    outcome: list[object] = []
 
-    def pay() -> None:
-        services.record_payment(
+    def pay() -> Payment:
+        return services.record_payment(
             payer, actor=None, method="cash", amount=5000, received_at=received, form_token=token
         )
-
-    def first() -> None:
-        try:
-            with schema_context(committed_practice.schema_name), transaction.atomic():
-                pay()
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            holding.set()
-            connection.close()
-
-    def second() -> None:
-        try:
-            with schema_context(committed_practice.schema_name):
-                pay()
-                outcome.append("recorded")
-        except services.AlreadySaved as saved:
-            outcome.append(saved.earlier)
-        finally:
-            connection.close()
 
     with django_db_blocker.unblock():
         with schema_context(committed_practice.schema_name):
             payer = Client.objects.create(legal_first_name="Pat", legal_last_name="Payer")
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        threads[0].start()
-        holding.wait(timeout=30)
-        threads[1].start()
-        try:
-            wait_until_a_transaction_waits_for_another()
-        finally:
-            release.set()
-            for thread in threads:
-                thread.join(timeout=30)
+        first, second = race_behind_an_open_transaction(committed_practice.schema_name, pay, pay)
         with schema_context(committed_practice.schema_name):
             payments = list(Payment.objects.filter(client=payer))
         connection.close()
 
-    assert len(payments) == 1
-    assert outcome == payments
+    assert payments == [first]
+    assert isinstance(second, services.AlreadySaved) and second.earlier == first
 
 
 def test_a_used_payment_form_sent_with_other_details_records_nothing_and_says_so(

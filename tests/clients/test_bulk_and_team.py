@@ -1,17 +1,16 @@
 import html
 import re
-import threading
 
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from tenant_apps.accounts.models import Role, User
 from tenant_apps.accounts.selectors import invited_staff_member
 from tenant_apps.accounts.services import add_staff_member
 from tenant_apps.clients.models import Client, PortalInvitation
-from tests.conftest import host_client, wait_until_a_transaction_waits_for_another
+from tests.conftest import host_client, race_behind_an_open_transaction
 from tests.factories import ClientFactory
 
 
@@ -133,45 +132,21 @@ def test_an_invitation_sent_twice_at_once_is_refused_by_the_address_not_a_crash(
     commits, then meets it in the unique index; it gets the form's reason, and the team
     view then finds the person the first one invited (see the test above)."""
     schema, email = committed_practice.schema_name, "rae@committed.test"
-    holding, release = threading.Event(), threading.Event()
-    outcome: list[object] = []
 
-    def first() -> None:
-        try:
-            with schema_context(schema), transaction.atomic():
-                User.objects.create_user(email, full_name="Rae Race", role=Role.CLINICIAN)
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            holding.set()
-            connection.close()
+    def hold() -> None:
+        User.objects.create_user(email, full_name="Rae Race", role=Role.CLINICIAN)
 
-    def second() -> None:
-        try:
-            with schema_context(schema):
-                owner = User.objects.filter(role=Role.OWNER).first()
-                add_staff_member(actor=owner, full_name="Rae Race", email=email, role="clinician")
-                outcome.append("added")
-        except ValidationError as error:
-            outcome.append(error.messages)
-        finally:
-            connection.close()
+    def contend() -> User:
+        owner = User.objects.filter(role=Role.OWNER).first()
+        return add_staff_member(actor=owner, full_name="Rae Race", email=email, role="clinician")
 
     with django_db_blocker.unblock():
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        threads[0].start()
-        holding.wait(timeout=30)
-        threads[1].start()
-        try:
-            wait_until_a_transaction_waits_for_another()
-        finally:
-            release.set()
-            for thread in threads:
-                thread.join(timeout=30)
+        _, refused = race_behind_an_open_transaction(schema, hold, contend)
         with schema_context(schema):
             found = invited_staff_member(full_name="Rae Race", email=email, role="clinician")
             assert User.objects.filter(email=email).count() == 1
         connection.close()
 
-    assert outcome == [["Someone at this practice already uses this email address."]]
+    assert isinstance(refused, ValidationError)
+    assert refused.messages == ["Someone at this practice already uses this email address."]
     assert found is not None

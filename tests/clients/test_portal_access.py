@@ -1,6 +1,5 @@
 """The practice's shared link: request access, idle sign-out, audit of sign-ins."""
 
-import threading
 from datetime import timedelta
 
 import time_machine
@@ -12,8 +11,8 @@ from tenant_apps.audit.models import AuditEvent
 from tenant_apps.clients.models import Client
 from tests.conftest import (
     host_client,
+    race_behind_an_open_transaction,
     sign_in_where_sent,
-    wait_until_a_transaction_waits_for_another,
 )
 from tests.personas import PASSWORD
 
@@ -50,47 +49,26 @@ def test_the_same_request_sent_twice_at_once_adds_one_record_and_answers_both(
     """A double click: the second request looks before the first commits, then finds the
     address taken when it inserts. It answers as for a known address, not with an error."""
     schema, email = committed_practice.schema_name, "twice@client.test"
-    holding, release = threading.Event(), threading.Event()
-    answers: list[int] = []
 
-    def first() -> None:
-        try:
-            with schema_context(schema), transaction.atomic():
-                Client.objects.create(legal_first_name="Tess", legal_last_name="Twice", email=email)
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            holding.set()
-            connection.close()
+    def hold() -> None:
+        Client.objects.create(legal_first_name="Tess", legal_last_name="Twice", email=email)
 
-    def second() -> None:
-        try:
-            response = host_client("committed-care.localhost").post(
-                "/request-access/",
-                {"first_name": "Tess", "last_name": "Twice", "email": email, "phone": ""},
-            )
-            answers.append(response.status_code)
-        finally:
-            connection.close()
+    def contend() -> int:
+        response = host_client("committed-care.localhost").post(
+            "/request-access/",
+            {"first_name": "Tess", "last_name": "Twice", "email": email, "phone": ""},
+        )
+        return response.status_code
 
     with django_db_blocker.unblock():
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        threads[0].start()
-        holding.wait(timeout=30)
-        threads[1].start()
-        try:
-            wait_until_a_transaction_waits_for_another()
-        finally:
-            release.set()
-            for thread in threads:
-                thread.join(timeout=30)
+        _, answer = race_behind_an_open_transaction(schema, hold, contend)
         with schema_context(schema):
             assert Client.objects.filter(email=email).count() == 1
             again = AuditEvent.objects.filter(action="client.access_requested_again")
             assert again.count() == 1
         connection.close()
 
-    assert answers == [302]
+    assert answer == 302
 
 
 def test_a_request_at_harbor_lands_at_harbor_only(sunrise, harbor):
@@ -184,7 +162,7 @@ def test_only_the_owner_sees_the_audit_trail(bob_browser, carol_browser, hana_br
 
 def test_nothing_in_the_app_can_edit_or_delete_audit_events(sunrise, alice_browser):
     import pytest
-    from django.db import DatabaseError, transaction
+    from django.db import DatabaseError
 
     alice_browser.get("/practice/")
     with schema_context(sunrise.schema_name):
