@@ -38,6 +38,7 @@ from tenant_apps.billing.models import (
     BillingProfile,
     BillingRun,
     Invoice,
+    InvoiceLine,
     Location,
     Payment,
     Service,
@@ -222,8 +223,14 @@ def client_billing(request: HttpRequest, pk: str) -> HttpResponse:
 
 def _same_invoice(invoice: Invoice, lines: list[dict[str, Any]]) -> bool:
     """Whether posted invoice lines are the ones `invoice` was made from (by count and fees)."""
-    posted = [line for line in lines if line]
-    fees = sum(line["units"] * line["unit_fee"] - (line.get("adjustment") or 0) for line in posted)
+    posted = [
+        InvoiceLine(
+            units=line["units"], unit_fee=line["unit_fee"], adjustment=line.get("adjustment") or 0
+        )
+        for line in lines
+        if line
+    ]
+    fees = sum(line.amount for line in posted)
     return len(posted) == invoice.lines.count() and fees == invoice.subtotal
 
 

@@ -16,6 +16,7 @@ from tenant_apps.clients import selectors, services
 from tenant_apps.clients.forms import ClientFilterForm, ClientForm
 from tenant_apps.clients.models import Client, DemographicRequest
 from tenant_apps.clients.panels import panels_for
+from tenant_apps.practice.form_tokens import posted_form_token
 
 PAGE_SIZE = 25
 
@@ -76,7 +77,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
         show_notes=user.role != Role.BILLER,
         initial={"assigned_clinician": user if user.role == Role.CLINICIAN else None},
     )
-    token = request.POST.get("form_token", "") if request.method == "POST" else ""
+    token = posted_form_token(request.POST) if request.method == "POST" else ""
     earlier = selectors.client_added_by_form(user, token)
     if earlier is not None:
         # The same form sent again (a double click, a retry): the first submit added the
